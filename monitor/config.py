@@ -1,0 +1,278 @@
+"""Configuration: YAML in, typed and validated models out, or one clear error.
+
+Validated once at load (pydantic, `extra="forbid"` everywhere) so that a typo is an error
+naming the file and the key instead of a silently ignored setting. Secrets are written as
+`${ENV_VAR}` references, expanded here, held as `SecretStr` and redacted when printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from rules.settings import RuleOverrides
+
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+CONFIG_ENV = "BRANDMON_CONFIG"
+
+
+class ConfigError(Exception):
+    """A config problem, worded as `file: key: reason` for a one-line message."""
+
+    def __init__(self, file: str, key: str, reason: str) -> None:
+        super().__init__(f"{file}: {key}: {reason}" if key else f"{file}: {reason}")
+        self.file, self.key, self.reason = file, key, reason
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BrandConfig(Strict):
+    """A brand to watch: what people call it, what to ignore, and its own accounts."""
+
+    name: str = Field(min_length=1)
+    terms: list[str] = Field(min_length=1, description="words or phrases that mean the brand")
+    exclude: list[str] = Field(default_factory=list, description="posts with these are off-topic")
+    handles: dict[str, list[str]] = Field(
+        default_factory=dict, description="the brand's own accounts per network (no @)"
+    )
+    languages: list[str] = Field(default_factory=list, description="empty: every language")
+    rules: RuleOverrides = Field(default_factory=RuleOverrides)
+
+    @field_validator("handles")
+    @classmethod
+    def _strip_at(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {net: [h.lstrip("@") for h in hs] for net, hs in value.items()}
+
+
+class SourceBase(Strict):
+    enabled: bool = True
+    interval_seconds: float = Field(default=120, gt=0)
+    jitter_seconds: float = Field(default=5, ge=0)
+    brand: str | None = Field(default=None, description="restrict to one brand; default all")
+
+
+class ReplaySourceConfig(SourceBase):
+    """Posts from a JSONL file (see connectors/replay.py for the format)."""
+
+    type: Literal["replay"]
+    path: Path
+    network: str = Field(default="replay", description="network name recorded on the posts")
+    follow_clock: bool = Field(
+        default=True, description="serve only posts whose created_at has passed on the clock"
+    )
+
+
+class XSourceConfig(SourceBase):
+    type: Literal["x"]
+    bearer_token: SecretStr | None = None
+    base_url: str = "https://api.x.com"
+    max_pages: int = Field(default=5, ge=1)
+    include_retweets: bool = False
+    timeout_seconds: float = Field(default=20, gt=0)
+
+
+class RedditSourceConfig(SourceBase):
+    type: Literal["reddit"]
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    user_agent: str = "brandmon/0.1 (self-hosted brand monitoring)"
+    subreddits: list[str] = Field(default_factory=lambda: ["all"])
+    comment_subreddits: list[str] = Field(default_factory=list)
+    oauth_url: str = "https://oauth.reddit.com"
+    reddit_url: str = "https://www.reddit.com"
+    timeout_seconds: float = Field(default=20, gt=0)
+
+
+SourceConfig = Annotated[
+    ReplaySourceConfig | XSourceConfig | RedditSourceConfig, Field(discriminator="type")
+]
+
+
+class SlackConfig(Strict):
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None
+    channel: str = "#support"
+    ops_channel: str | None = None
+    base_url: str = "https://slack.com/api/"
+
+
+class AlertingConfig(Strict):
+    """Where alerts go and when a post is worth one."""
+
+    sink: Literal["console", "slack"] = "console"
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    risk_threshold: float = Field(default=60, ge=0, le=100)
+    escalation_threshold: float = Field(default=85, ge=0, le=100)
+    dispatch_interval_seconds: float = Field(default=10, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+
+
+class SmtpConfig(Strict):
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "brandmon@localhost"
+    timeout_seconds: float = Field(default=30, gt=0)
+
+
+class DigestConfig(Strict):
+    enabled: bool = False
+    recipients: list[str] = Field(default_factory=list)
+    day_of_week: str = "mon"
+    hour: int = Field(default=9, ge=0, le=23)
+    minute: int = Field(default=0, ge=0, le=59)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+
+
+class EngagementConfig(Strict):
+    """When to re-read the engagement of tracked (flagged) posts: minutes after posting."""
+
+    checkpoints_minutes: list[float] = Field(default=[5, 15, 60, 180, 720, 1440], min_length=1)
+    refresh_interval_seconds: float = Field(default=60, gt=0)
+
+
+class StorageConfig(Strict):
+    url: str = "sqlite:///data/brandmon.sqlite3"
+
+
+class AppConfig(Strict):
+    timezone: str = "UTC"
+    brands: list[BrandConfig] = Field(min_length=1)
+    sources: dict[str, SourceConfig] = Field(min_length=1)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    engagement: EngagementConfig = Field(default_factory=EngagementConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    def brand(self, name: str) -> BrandConfig:
+        for brand in self.brands:
+            if brand.name == name:
+                return brand
+        raise KeyError(name)
+
+
+def find_config(explicit: str | None) -> Path:
+    """`--config`, then `$BRANDMON_CONFIG`, then `./config.yaml`."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or "config.yaml")
+
+
+def _expand_env(node: Any, path: str, missing: dict[str, str]) -> Any:
+    """Replace `${VAR}` in strings; unset variables become None and are noted in `missing`."""
+    if isinstance(node, dict):
+        return {k: _expand_env(v, f"{path}.{k}" if path else str(k), missing) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand_env(v, f"{path}.{i}", missing) for i, v in enumerate(node)]
+    if isinstance(node, str) and "${" in node:
+        names = ENV_REF.findall(node)
+        unset = [n for n in names if n not in os.environ]
+        if unset:
+            missing[path] = unset[0]
+            return None
+        return ENV_REF.sub(lambda m: os.environ[m.group(1)], node)
+    return node
+
+
+def _required_secrets(config: AppConfig) -> dict[str, str]:
+    """Secret keys that enabled features cannot work without: dotted key -> what it is for."""
+    needed: dict[str, str] = {}
+    for name, source in config.sources.items():
+        if not source.enabled:
+            continue
+        if isinstance(source, XSourceConfig):
+            needed[f"sources.{name}.bearer_token"] = "the X API bearer token"
+        elif isinstance(source, RedditSourceConfig):
+            needed[f"sources.{name}.client_id"] = "the Reddit app's client id"
+            needed[f"sources.{name}.client_secret"] = "the Reddit app's client secret"
+    if config.alerting.sink == "slack":
+        needed["alerting.slack.bot_token"] = "the Slack bot token"
+    return needed
+
+
+def _lookup(config: AppConfig, dotted: str) -> Any:
+    node: Any = config
+    for part in dotted.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return node
+
+
+def parse_config(raw: Any, *, file: str = "<config>", base_dir: Path | None = None) -> AppConfig:
+    """Validate already-parsed YAML; relative paths resolve against `base_dir`."""
+    if not isinstance(raw, dict):
+        raise ConfigError(file, "", "the top level must be a mapping of settings")
+    missing: dict[str, str] = {}
+    expanded = _expand_env(raw, "", missing)
+    try:
+        config = AppConfig.model_validate(expanded)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        reason = first["msg"]
+        if first["type"] == "extra_forbidden":
+            reason = "unknown key (check the spelling; see README, Configuration reference)"
+        raise ConfigError(file, key, reason) from None
+    for key, purpose in _required_secrets(config).items():
+        if _lookup(config, key) is None:
+            var = missing.get(key)
+            hint = f"environment variable {var} is not set" if var else "missing"
+            raise ConfigError(file, key, f"{hint} ({purpose} is required)")
+    if base_dir is not None:
+        config = _resolve_paths(config, base_dir)
+    return config
+
+
+def _resolve_paths(config: AppConfig, base_dir: Path) -> AppConfig:
+    sources = {
+        name: source.model_copy(update={"path": base_dir / source.path})
+        if isinstance(source, ReplaySourceConfig) and not source.path.is_absolute()
+        else source
+        for name, source in config.sources.items()
+    }
+    storage = config.storage
+    prefix = "sqlite:///"
+    if storage.url.startswith(prefix) and not storage.url.startswith(prefix + "/"):
+        rest = storage.url[len(prefix) :]
+        if rest and rest != ":memory:":
+            storage = StorageConfig(url=prefix + str(base_dir / rest))
+    return config.model_copy(update={"sources": sources, "storage": storage})
+
+
+def load_config(path: Path) -> AppConfig:
+    """Read, expand and validate a config file; raise `ConfigError` naming file and key."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot read: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "YAML"
+        raise ConfigError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    return parse_config(raw, file=file, base_dir=path.resolve().parent)
+
+
+def redacted(config: AppConfig) -> dict[str, Any]:
+    """The effective config as plain data, secrets shown as '**********'."""
+    return config.model_dump(mode="json")

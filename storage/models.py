@@ -1,0 +1,164 @@
+"""SQLAlchemy 2.0 typed models: what brandmon remembers.
+
+One table per thing the daemon must not lose: mentions (unique per network and native id, so
+a post found twice is stored once), their authors, engagement over time, the alert outbox,
+and each source's cursor and health.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use timezone-aware UTC")
+        from datetime import UTC
+
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    __table_args__ = (UniqueConstraint("network", "native_id", name="uq_author_native"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    network: Mapped[str] = mapped_column(String(32))
+    native_id: Mapped[str] = mapped_column(String(64))
+    handle: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Mention(Base):
+    """A post that matched a brand, with the judgement made on it and its latest engagement."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("network", "native_id", name="uq_mention_native"),
+        Index("ix_mentions_brand_created", "brand", "created_at"),
+        Index("ix_mentions_tracking", "tracking", "next_refresh_at"),
+        Index("ix_mentions_reply_to", "network", "in_reply_to"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    brand: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(64))
+    network: Mapped[str] = mapped_column(String(32))
+    native_id: Mapped[str] = mapped_column(String(64))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id"))
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(512))
+    lang: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    fetched_at: Mapped[datetime]
+    in_reply_to: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    from_brand: Mapped[bool] = mapped_column(Boolean, default=False)
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str | None] = mapped_column(String(64))
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reply: Mapped[str | None] = mapped_column(Text)
+    risk: Mapped[float | None] = mapped_column(Float)
+    tracking: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_refresh_at: Mapped[datetime | None]
+    likes: Mapped[int] = mapped_column(BigInteger, default=0)
+    reposts: Mapped[int] = mapped_column(BigInteger, default=0)
+    replies: Mapped[int] = mapped_column(BigInteger, default=0)
+    quotes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class EngagementSnapshot(Base):
+    __tablename__ = "engagement_snapshots"
+    __table_args__ = (Index("ix_snapshots_mention", "mention_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"))
+    taken_at: Mapped[datetime]
+    likes: Mapped[int] = mapped_column(BigInteger, default=0)
+    reposts: Mapped[int] = mapped_column(BigInteger, default=0)
+    replies: Mapped[int] = mapped_column(BigInteger, default=0)
+    quotes: Mapped[int] = mapped_column(BigInteger, default=0)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Alert(Base):
+    """The outbox: an alert is written here in the same transaction as its cause, then sent.
+
+    `dedupe_key` is unique, so the same cause (e.g. "complaint:<mention id>") can never queue
+    two alerts, even across restarts.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_status", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
+    brand: Mapped[str | None] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(128))
+    ts: Mapped[str | None] = mapped_column(String(64))
+
+
+class SourceState(Base):
+    """A source's cursor and health; the cursor moves only with a committed batch."""
+
+    __tablename__ = "source_state"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    last_poll_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    paused_until: Mapped[datetime | None]
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    items_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    quota_remaining: Mapped[int | None] = mapped_column(Integer)
