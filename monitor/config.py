@@ -67,14 +67,18 @@ class ReplaySourceConfig(SourceBase):
     follow_clock: bool = Field(
         default=True, description="serve only posts whose created_at has passed on the clock"
     )
+    batch_size: int = Field(default=500, ge=1, description="most posts served per poll")
 
 
 class XSourceConfig(SourceBase):
     type: Literal["x"]
     bearer_token: SecretStr | None = None
     base_url: str = "https://api.x.com"
-    max_pages: int = Field(default=5, ge=1)
+    max_pages: int = Field(default=5, ge=1, description="pages of 100 per query per poll")
     include_retweets: bool = False
+    max_query_length: int = Field(
+        default=512, ge=64, le=4096, description="the API plan's query limit; longer are split"
+    )
     timeout_seconds: float = Field(default=20, gt=0)
 
 
@@ -85,6 +89,7 @@ class RedditSourceConfig(SourceBase):
     user_agent: str = "brandmon/0.1 (self-hosted brand monitoring)"
     subreddits: list[str] = Field(default_factory=lambda: ["all"])
     comment_subreddits: list[str] = Field(default_factory=list)
+    max_pages: int = Field(default=5, ge=1, description="pages of 100 per feed per poll")
     oauth_url: str = "https://oauth.reddit.com"
     reddit_url: str = "https://www.reddit.com"
     timeout_seconds: float = Field(default=20, gt=0)
@@ -180,7 +185,9 @@ def find_config(explicit: str | None) -> Path:
 def _expand_env(node: Any, path: str, missing: dict[str, str]) -> Any:
     """Replace `${VAR}` in strings; unset variables become None and are noted in `missing`."""
     if isinstance(node, dict):
-        return {k: _expand_env(v, f"{path}.{k}" if path else str(k), missing) for k, v in node.items()}
+        return {
+            k: _expand_env(v, f"{path}.{k}" if path else str(k), missing) for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_expand_env(v, f"{path}.{i}", missing) for i, v in enumerate(node)]
     if isinstance(node, str) and "${" in node:

@@ -1,0 +1,115 @@
+"""The alert outbox dispatcher and the sink interface it delivers through.
+
+Alerts are rows written before anything is sent. The dispatcher counts an attempt in the
+database *before* calling the sink, so after a crash a sink can see that an earlier attempt may
+have gone through (`alert.attempts > 0`) and check before sending again. Sinks raise
+`SinkRetryError` for transient trouble (backoff, honour Retry-After) and `SinkBlockedError` when
+nothing can be sent until a human fixes the setup (alerts stay pending).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from monitor.clock import Clock
+from storage.models import Alert, Author, Mention
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 30.0
+BACKOFF_CAP_SECONDS = 3600.0
+BLOCKED_RETRY_SECONDS = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """What a sink needs to render one alert."""
+
+    alert: Alert
+    mention: Mention | None
+    author: Author | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    channel: str | None = None
+    ts: str | None = None
+
+
+class SinkRetryError(Exception):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SinkBlockedError(Exception):
+    """Sending cannot work until the setup is fixed (bad token, unknown channel)."""
+
+
+class AlertSink(Protocol):
+    name: str
+
+    def send(self, view: AlertView) -> Delivery:
+        """Deliver one alert; raise SinkRetryError / SinkBlockedError on failure."""
+        ...
+
+
+def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: up to base * 2^(attempt-1), capped."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+class Dispatcher:
+    """Sends pending alerts through one sink and records the outcome of every attempt."""
+
+    def __init__(
+        self, repository: Repository, sink: AlertSink, *, clock: Clock, max_attempts: int = 8
+    ) -> None:
+        self._repository = repository
+        self._sink = sink
+        self._clock = clock
+        self._max_attempts = max_attempts
+
+    def dispatch(self, limit: int = 100) -> int:
+        """Send what is due; returns how many were sent."""
+        sent = 0
+        for alert in self._repository.pending_alerts(self._clock.now(), limit):
+            found = self._repository.mention(alert.mention_id) if alert.mention_id else None
+            view = AlertView(alert, *(found or (None, None)))
+            self._repository.begin_attempt(alert.id)
+            try:
+                delivery = self._sink.send(view)
+            except SinkBlockedError as exc:
+                log.error("alerts: %s cannot send (%s); alerts stay pending", self._sink.name, exc)
+                retry_at = self._clock.now() + timedelta(seconds=BLOCKED_RETRY_SECONDS)
+                self._repository.mark_attempt_failed(alert.id, error=str(exc), retry_at=retry_at)
+                break
+            except Exception as exc:  # any sink failure is retried with backoff
+                self._retry_later(alert, exc)
+                continue
+            self._repository.mark_sent(
+                alert.id, at=self._clock.now(), channel=delivery.channel, ts=delivery.ts
+            )
+            sent += 1
+        return sent
+
+    def _retry_later(self, alert: Alert, exc: Exception) -> None:
+        attempts = alert.attempts + 1
+        if attempts >= self._max_attempts:
+            log.error(
+                "alerts: giving up on alert %s after %d attempts: %s", alert.id, attempts, exc
+            )
+            self._repository.mark_attempt_failed(alert.id, error=str(exc), retry_at=None)
+            return
+        delay = backoff_seconds(attempts)
+        if isinstance(exc, SinkRetryError) and exc.retry_after is not None:
+            delay = max(exc.retry_after, 0.0)
+        log.warning("alerts: alert %s failed (%s); retry in %.0fs", alert.id, exc, delay)
+        retry_at = self._clock.now() + timedelta(seconds=delay)
+        self._repository.mark_attempt_failed(alert.id, error=str(exc), retry_at=retry_at)

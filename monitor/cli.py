@@ -1,0 +1,149 @@
+"""The `brandmon` command line: run the daemon, try it on the demo feed, check config, score text.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration (with a one-line
+error naming the file, the key and the reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor.config import ConfigError, find_config, load_config, redacted
+from monitor.errors import InputError
+
+log = logging.getLogger("brandmon")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    path = find_config(args.config)
+    config = load_config(path)
+    print(f"# {path}: valid")
+    import yaml
+
+    print(yaml.safe_dump(redacted(config), sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.clock import SystemClock
+    from monitor.daemon import Daemon
+    from monitor.sinks import build_sink
+
+    config = load_config(find_config(args.config))
+    _setup_logging(config.log_level)
+    daemon = Daemon(config, clock=SystemClock(), sink=build_sink(config, out=sys.stdout))
+    if args.once:
+        daemon.run_once()
+        daemon.stop()
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    log.info(
+        "brandmon running with %d source(s); stop with SIGTERM or Ctrl-C", len(daemon.connectors)
+    )
+    daemon.run_forever(stop)
+    log.info("brandmon stopped")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitor.demo import run_demo
+
+    return run_demo(seconds=args.seconds, data_dir=args.data_dir, out=sys.stdout)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from monitor.scoring import score_text
+
+    print(json.dumps(score_text(args.text), ensure_ascii=False))
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from monitor.classify import classify_file
+
+    count = classify_file(
+        Path(args.input),
+        Path(args.output),
+        text_column=args.text_column,
+        progress=sys.stderr.isatty(),
+    )
+    print(f"classified {count} rows into {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.status import print_status
+
+    config = load_config(find_config(args.config))
+    print_status(config, out=sys.stdout)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="brandmon", description="Social-media brand monitoring for support teams."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", help="config file (default: $BRANDMON_CONFIG, ./config.yaml)")
+        return p
+
+    run = with_config(sub.add_parser("run", help="run the daemon"))
+    run.add_argument("--once", action="store_true", help="poll every source once and exit")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="run the daemon on the bundled demo feed")
+    demo.add_argument("--seconds", type=float, default=30, help="how long the replay takes")
+    demo.add_argument("--data-dir", help="keep the demo database here (default: a temp dir)")
+    demo.set_defaults(func=cmd_demo)
+
+    check = with_config(sub.add_parser("check-config", help="validate and print the config"))
+    check.set_defaults(func=cmd_check_config)
+
+    score = sub.add_parser("score", help="judge one text and print JSON")
+    score.add_argument("text")
+    score.set_defaults(func=cmd_score)
+
+    classify = sub.add_parser("classify", help="judge every row of a CSV or JSONL file")
+    classify.add_argument("--input", required=True)
+    classify.add_argument("--output", required=True)
+    classify.add_argument("--text-column", default="text")
+    classify.set_defaults(func=cmd_classify)
+
+    status = with_config(sub.add_parser("status", help="per-source health"))
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"brandmon: config error: {exc}", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        print(f"brandmon: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""The daemon: APScheduler jobs that poll each source, re-read engagement and send alerts.
+
+One job per source (`max_instances=1`, jitter), each wrapped so that a failing source backs
+off and records its error while the others keep polling. Stopping waits for the jobs in hand,
+so a batch that was fetched is committed (with its cursor) or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from connectors import build_connector
+from connectors.base import Connector
+from connectors.errors import FatalSourceError, RetriableSourceError
+from monitor.alerts import AlertSink, Dispatcher, backoff_seconds
+from monitor.clock import Clock
+from monitor.config import AppConfig
+from monitor.pipeline import Pipeline
+from storage.db import open_database
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+FATAL_PAUSE = timedelta(hours=1)
+REFRESH_BATCH = 100
+
+
+class Daemon:
+    """Everything a running brandmon holds; the scheduler only calls its methods."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        clock: Clock,
+        sink: AlertSink,
+        engine: Engine | None = None,
+        connectors: dict[str, Connector] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.engine = engine or open_database(config.storage.url)
+        self.repository = Repository(self.engine)
+        self.pipeline = Pipeline(config, self.repository, clock=clock)
+        self.dispatcher = Dispatcher(
+            self.repository, sink, clock=clock, max_attempts=config.alerting.max_attempts
+        )
+        self.connectors = connectors if connectors is not None else self._build_connectors()
+        self._scheduler: BackgroundScheduler | None = None
+
+    def _build_connectors(self) -> dict[str, Connector]:
+        return {
+            name: build_connector(source, self.config.brands, clock=self.clock)
+            for name, source in self.config.sources.items()
+            if source.enabled
+        }
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    def poll(self, name: str) -> int:
+        """Fetch and store one batch from source `name`; returns new mentions stored."""
+        now = self.clock.now()
+        state = self.repository.source_state(name)
+        if state and state.paused_until and state.paused_until > now:
+            log.debug("source %s paused until %s", name, state.paused_until)
+            return 0
+        failures = (state.consecutive_failures if state else 0) + 1
+        connector = self.connectors[name]
+        try:
+            result = connector.fetch_new(self.repository.cursor(name))
+            stored = self.pipeline.process(name, result, brand=self.config.sources[name].brand)
+        except RetriableSourceError as exc:
+            self._back_off(name, exc, failures=failures, retry_after=exc.retry_after)
+            return 0
+        except FatalSourceError as exc:
+            self._pause(name, exc)
+            return 0
+        except Exception as exc:  # one bad source must never stop the others
+            log.exception("source %s: unexpected error", name)
+            self._back_off(name, exc, failures=failures, retry_after=None)
+            return 0
+        if result.skipped:
+            log.warning("source %s: skipped %d malformed items", name, result.skipped)
+        log.info(
+            "source %s: %d new, %d already known, %d alerts queued",
+            name,
+            stored.inserted,
+            stored.duplicates,
+            stored.alerts_queued,
+        )
+        return stored.inserted
+
+    def _back_off(
+        self, name: str, exc: Exception, *, failures: int, retry_after: float | None
+    ) -> None:
+        now = self.clock.now()
+        delay = max(retry_after or 0.0, backoff_seconds(failures))
+        self.repository.record_failure(
+            name,
+            error=str(exc),
+            at=now,
+            paused_until=now + timedelta(seconds=delay),
+            paused_reason=f"backing off after {failures} failure(s) in a row",
+        )
+        log.warning("source %s: %s; retrying in %.0fs", name, exc, delay)
+
+    def _pause(self, name: str, exc: FatalSourceError) -> None:
+        now = self.clock.now()
+        what = exc.credential or "the source's credentials"
+        reason = f"{exc} — check {what}"
+        self.repository.record_failure(
+            name, error=reason, at=now, paused_until=now + FATAL_PAUSE, paused_reason=reason
+        )
+        log.error("source %s paused: %s", name, reason)
+        self.repository.queue_alert(
+            dedupe_key=f"ops:fatal:{name}:{now:%Y-%m-%dT%H}",
+            kind="operations",
+            at=now,
+            payload={"source": name, "problem": str(exc), "check": what},
+        )
+
+    def refresh_engagement(self) -> int:
+        """Re-read engagement of tracked posts that are due; returns how many were read."""
+        now = self.clock.now()
+        due = self.repository.due_refreshes(now)
+        by_source: dict[str, list] = defaultdict(list)
+        for item in due:
+            by_source[item.source].append(item)
+        refreshed = 0
+        checkpoints = self.config.engagement.checkpoints_minutes
+        for source, items in by_source.items():
+            connector = self.connectors.get(source)
+            if connector is None:
+                continue
+            for start in range(0, len(items), REFRESH_BATCH):
+                chunk = items[start : start + REFRESH_BATCH]
+                try:
+                    found = connector.refresh_engagement([i.native_id for i in chunk])
+                except Exception as exc:  # retried at the next run; polling is unaffected
+                    log.warning("source %s: engagement refresh failed: %s", source, exc)
+                    break
+                for item in chunk:
+                    next_at = None
+                    for minutes in checkpoints:
+                        due_at = item.created_at + timedelta(minutes=minutes)
+                        if due_at > now:
+                            next_at = due_at
+                            break
+                    self.repository.record_engagement(
+                        item.mention_id, found.get(item.native_id), at=now, next_refresh_at=next_at
+                    )
+                    refreshed += 1
+        return refreshed
+
+    def dispatch_alerts(self) -> int:
+        return self.dispatcher.dispatch()
+
+    def run_once(self) -> None:
+        """Poll every enabled source once, refresh what is due, send pending alerts."""
+        for name in self.connectors:
+            self.poll(name)
+        self.refresh_engagement()
+        self.dispatch_alerts()
+
+    # -- scheduling -----------------------------------------------------------------------------
+
+    def _guarded(self, job: str, func: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                func()
+            except Exception:  # keep the scheduler alive; the job runs again next time
+                log.exception("job %s failed", job)
+
+        return run
+
+    def start(self) -> BackgroundScheduler:
+        """Start the scheduler in background threads; `stop()` ends it."""
+        scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=len(self.connectors) + 3)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
+        )
+        for name, source in self.config.sources.items():
+            if name not in self.connectors:
+                continue
+            scheduler.add_job(
+                self._guarded(f"poll:{name}", lambda n=name: self.poll(n)),
+                "interval",
+                seconds=source.interval_seconds,
+                jitter=source.jitter_seconds or None,
+                id=f"poll:{name}",
+                next_run_time=_soon(),
+            )
+        engagement = self.config.engagement.refresh_interval_seconds
+        scheduler.add_job(
+            self._guarded("engagement", self.refresh_engagement),
+            "interval",
+            seconds=engagement,
+            id="engagement",
+            next_run_time=_soon(),
+        )
+        scheduler.add_job(
+            self._guarded("dispatch", self.dispatch_alerts),
+            "interval",
+            seconds=self.config.alerting.dispatch_interval_seconds,
+            id="dispatch",
+            next_run_time=_soon(),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        return scheduler
+
+    def stop(self) -> None:
+        """Wait for running jobs (the batch in hand is committed), then stop."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        for connector in self.connectors.values():
+            connector.close()
+
+    def run_forever(self, stop: threading.Event) -> None:
+        self.start()
+        try:
+            stop.wait()
+        finally:
+            self.stop()
+            self.dispatch_alerts()
+
+
+def _soon() -> datetime:
+    """First run time for a job: now, on the wall clock APScheduler runs on."""
+    return datetime.now(UTC)

@@ -1,0 +1,63 @@
+"""Does a post mention one of our brands, and is it the brand speaking?
+
+Terms match on word boundaries, case-insensitively, after the text has been normalised
+(so "Kestrel's", "#kestrel" and "@Kestrel" match, "kestrelfan99" does not). A post containing any
+exclusion is off-topic for that brand ("kestrel hovering over the field").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from connectors.base import Post
+from monitor.config import BrandConfig
+
+
+def _alternation(words: Sequence[str]) -> re.Pattern[str] | None:
+    cleaned = [w.strip().strip('"').lstrip("@#") for w in words]
+    cleaned = [w for w in cleaned if w]
+    if not cleaned:
+        return None
+    escaped = (re.escape(w).replace(r"\ ", r"\s+") for w in sorted(cleaned, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(?:" + "|".join(escaped) + r")(?!\w)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class BrandMatcher:
+    """Compiled matching rules of one brand."""
+
+    brand: BrandConfig
+    terms: re.Pattern[str] | None
+    exclusions: re.Pattern[str] | None
+    own_handles: dict[str, frozenset[str]]
+
+    @classmethod
+    def build(cls, brand: BrandConfig) -> BrandMatcher:
+        handles = list({h for hs in brand.handles.values() for h in hs})
+        return cls(
+            brand=brand,
+            terms=_alternation([*brand.terms, *handles]),
+            exclusions=_alternation(brand.exclude),
+            own_handles={
+                net: frozenset(h.lower() for h in hs) for net, hs in brand.handles.items()
+            },
+        )
+
+    def is_own_post(self, post: Post) -> bool:
+        """The brand's own accounts (any network listed under `handles`, or `all`)."""
+        handle = post.author.handle.lstrip("@").lower()
+        return any(handle in self.own_handles.get(net, ()) for net in (post.network, "all"))
+
+    def matches(self, post: Post) -> bool:
+        languages = self.brand.languages
+        if languages and post.lang and post.lang not in languages:
+            return False
+        if self.terms is None or not self.terms.search(post.text):
+            return False
+        return not (self.exclusions and self.exclusions.search(post.text))
+
+
+def build_matchers(brands: Sequence[BrandConfig]) -> list[BrandMatcher]:
+    return [BrandMatcher.build(b) for b in brands]

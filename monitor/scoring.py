@@ -1,0 +1,20 @@
+"""`brandmon score`: one text in, the full judgement out, for trying rules by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rules.complaint import default_rules
+from rules.replies import suggest_reply
+
+
+def score_text(text: str, *, network: str = "x", handle: str | None = None) -> dict[str, Any]:
+    from monitor.normalise import clean_text
+
+    verdict = default_rules().judge(clean_text(text))
+    result: dict[str, Any] = verdict.as_dict()
+    if verdict.flagged:
+        result["suggested_reply"] = suggest_reply(
+            category=verdict.category, network=network, handle=handle, text=text, seed=text
+        )
+    return result

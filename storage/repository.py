@@ -1,0 +1,440 @@
+"""The queries the rest of brandmon needs, in one place, on SQLite and PostgreSQL alike.
+
+The write path (`store_batch`) is the hot path: one transaction per batch that upserts
+authors, inserts mentions with ON CONFLICT DO NOTHING (so a post seen twice is stored once),
+queues alerts for the new flagged ones in the outbox, and moves the source's cursor. Either
+all of it is committed or none of it, which is what makes kill-and-restart safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.base import Engagement, Post
+from storage.models import Alert, Author, EngagementSnapshot, Mention, SourceState
+
+
+@dataclass(slots=True)
+class NewMention:
+    """A judged post ready to store; `alert_kind` queues an outbox alert when set."""
+
+    post: Post
+    brand: str
+    source: str
+    from_brand: bool = False
+    sentiment: float | None = None
+    flagged: bool = False
+    category: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    reply: str | None = None
+    tracking: bool = False
+    next_refresh_at: datetime | None = None
+    alert_kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    inserted: int
+    duplicates: int
+    alerts_queued: int
+
+
+@dataclass(frozen=True, slots=True)
+class DueRefresh:
+    """A tracked mention whose engagement should be re-read now."""
+
+    mention_id: int
+    source: str
+    native_id: str
+    created_at: datetime
+    followers: int | None
+
+
+def _insert_for(engine: Engine) -> Any:
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Repository:
+    """All database access; callers pass timezone-aware UTC datetimes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self._insert = _insert_for(engine)
+
+    # -- write path ---------------------------------------------------------------------------
+
+    def store_batch(
+        self,
+        *,
+        source: str,
+        mentions: Sequence[NewMention],
+        cursor: str | None,
+        fetched_at: datetime,
+        quota_remaining: int | None = None,
+    ) -> StoredBatch:
+        """Store a batch, queue its alerts and move the cursor, all in one transaction."""
+        inserted: dict[tuple[str, str], int] = {}
+        alerts = 0
+        given = len(mentions)
+        mentions = list({(m.post.network, m.post.native_id): m for m in reversed(mentions)}.values())
+        mentions.reverse()
+        with self.engine.begin() as conn:
+            author_ids = self._upsert_authors(conn, [m.post for m in mentions])
+            for chunk in _chunks(mentions, 500):
+                rows = [self._mention_row(m, author_ids, fetched_at) for m in chunk]
+                stmt = (
+                    self._insert(Mention)
+                    .on_conflict_do_nothing(index_elements=["network", "native_id"])
+                    .returning(Mention.id, Mention.network, Mention.native_id)
+                )
+                for row in conn.execute(stmt, rows):
+                    inserted[(row.network, row.native_id)] = row.id
+            new = [m for m in mentions if (m.post.network, m.post.native_id) in inserted]
+            snapshots = [
+                self._snapshot_row(inserted[(m.post.network, m.post.native_id)], m.post, fetched_at)
+                for m in new
+                if m.tracking
+            ]
+            if snapshots:
+                conn.execute(self._insert(EngagementSnapshot), snapshots)
+            alert_rows = [
+                {
+                    "dedupe_key": f"{m.alert_kind}:{m.post.network}:{m.post.native_id}",
+                    "kind": m.alert_kind,
+                    "mention_id": inserted[(m.post.network, m.post.native_id)],
+                    "brand": m.brand,
+                    "payload": {},
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": fetched_at,
+                    "next_attempt_at": fetched_at,
+                }
+                for m in new
+                if m.alert_kind
+            ]
+            if alert_rows:
+                queued = conn.execute(
+                    self._insert(Alert)
+                    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                    .returning(Alert.id),
+                    alert_rows,
+                )
+                alerts = len(queued.all())
+            self._record_success(conn, source, cursor, fetched_at, len(inserted), quota_remaining)
+        return StoredBatch(len(inserted), given - len(inserted), alerts)
+
+    def _upsert_authors(self, conn: Any, posts: Sequence[Post]) -> dict[tuple[str, str], int]:
+        unique: dict[tuple[str, str], dict[str, Any]] = {}
+        for post in posts:
+            a = post.author
+            unique[(post.network, a.native_id)] = {
+                "network": post.network,
+                "native_id": a.native_id,
+                "handle": a.handle,
+                "name": a.name,
+                "followers": a.followers,
+                "verified": a.verified,
+            }
+        ids: dict[tuple[str, str], int] = {}
+        rows = list(unique.values())
+        for chunk in _chunks(rows, 500):
+            stmt = self._insert(Author)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["network", "native_id"],
+                set_={
+                    "handle": stmt.excluded.handle,
+                    "name": stmt.excluded.name,
+                    "followers": func.coalesce(stmt.excluded.followers, Author.followers),
+                    "verified": stmt.excluded.verified,
+                },
+            ).returning(Author.id, Author.network, Author.native_id)
+            for row in conn.execute(stmt, list(chunk)):
+                ids[(row.network, row.native_id)] = row.id
+        return ids
+
+    @staticmethod
+    def _mention_row(
+        m: NewMention, author_ids: dict[tuple[str, str], int], fetched_at: datetime
+    ) -> dict[str, Any]:
+        post, eng = m.post, m.post.engagement
+        return {
+            "brand": m.brand,
+            "source": m.source,
+            "network": post.network,
+            "native_id": post.native_id,
+            "author_id": author_ids.get((post.network, post.author.native_id)),
+            "text": post.text,
+            "url": post.url,
+            "lang": post.lang,
+            "created_at": post.created_at,
+            "fetched_at": fetched_at,
+            "in_reply_to": post.in_reply_to,
+            "conversation_id": post.conversation_id,
+            "from_brand": m.from_brand,
+            "sentiment": m.sentiment,
+            "flagged": m.flagged,
+            "category": m.category,
+            "reasons": m.reasons,
+            "reply": m.reply,
+            "risk": None,
+            "tracking": m.tracking,
+            "next_refresh_at": m.next_refresh_at,
+            "likes": eng.likes,
+            "reposts": eng.reposts,
+            "replies": eng.replies,
+            "quotes": eng.quotes,
+        }
+
+    @staticmethod
+    def _snapshot_row(mention_id: int, post: Post, taken_at: datetime) -> dict[str, Any]:
+        eng = post.engagement
+        return {
+            "mention_id": mention_id,
+            "taken_at": taken_at,
+            "likes": eng.likes,
+            "reposts": eng.reposts,
+            "replies": eng.replies,
+            "quotes": eng.quotes,
+            "views": eng.views,
+        }
+
+    # -- source state -------------------------------------------------------------------------
+
+    def _state(self, session: Session, source: str) -> SourceState:
+        state = session.get(SourceState, source)
+        if state is None:
+            state = SourceState(source=source, consecutive_failures=0, items_total=0)
+            session.add(state)
+        return state
+
+    def _record_success(
+        self,
+        conn: Any,
+        source: str,
+        cursor: str | None,
+        at: datetime,
+        items: int,
+        quota_remaining: int | None,
+    ) -> None:
+        with Session(bind=conn) as session:
+            state = self._state(session, source)
+            if cursor is not None:
+                state.cursor = cursor
+            state.last_poll_at = at
+            state.last_success_at = at
+            state.consecutive_failures = 0
+            state.paused_until = None
+            state.paused_reason = None
+            state.items_total = (state.items_total or 0) + items
+            if quota_remaining is not None:
+                state.quota_remaining = quota_remaining
+            session.flush()
+
+    def source_state(self, source: str) -> SourceState | None:
+        with self.sessions() as session:
+            return session.get(SourceState, source)
+
+    def cursor(self, source: str) -> str | None:
+        with self.sessions() as session:
+            state = session.get(SourceState, source)
+            return state.cursor if state else None
+
+    def record_failure(
+        self,
+        source: str,
+        *,
+        error: str,
+        at: datetime,
+        paused_until: datetime | None,
+        paused_reason: str | None = None,
+    ) -> int:
+        """Note a failed poll; returns the number of failures in a row."""
+        with self.sessions.begin() as session:
+            state = self._state(session, source)
+            state.last_poll_at = at
+            state.last_error_at = at
+            state.last_error = error[:2000]
+            state.consecutive_failures = (state.consecutive_failures or 0) + 1
+            state.paused_until = paused_until
+            state.paused_reason = paused_reason
+            return state.consecutive_failures
+
+    def source_states(self) -> list[SourceState]:
+        with self.sessions() as session:
+            return list(session.scalars(select(SourceState).order_by(SourceState.source)))
+
+    def mention_counts_by_source(self) -> dict[str, int]:
+        with self.sessions() as session:
+            rows = session.execute(select(Mention.source, func.count()).group_by(Mention.source))
+            return dict(rows.tuples().all())
+
+    # -- engagement tracking ------------------------------------------------------------------
+
+    def due_refreshes(self, now: datetime, limit: int = 1000) -> list[DueRefresh]:
+        with self.sessions() as session:
+            rows = session.execute(
+                select(
+                    Mention.id,
+                    Mention.source,
+                    Mention.native_id,
+                    Mention.created_at,
+                    Author.followers,
+                )
+                .outerjoin(Author, Author.id == Mention.author_id)
+                .where(Mention.tracking.is_(True), Mention.next_refresh_at <= now)
+                .order_by(Mention.next_refresh_at)
+                .limit(limit)
+            )
+            return [DueRefresh(*row) for row in rows]
+
+    def snapshots(self, mention_id: int) -> list[EngagementSnapshot]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(EngagementSnapshot)
+                    .where(EngagementSnapshot.mention_id == mention_id)
+                    .order_by(EngagementSnapshot.taken_at)
+                )
+            )
+
+    def record_engagement(
+        self,
+        mention_id: int,
+        engagement: Engagement | None,
+        *,
+        at: datetime,
+        next_refresh_at: datetime | None,
+        risk: float | None = None,
+    ) -> None:
+        """Store a snapshot (when the network still has the post) and schedule the next one."""
+        with self.sessions.begin() as session:
+            values: dict[str, Any] = {
+                "next_refresh_at": next_refresh_at,
+                "tracking": next_refresh_at is not None,
+            }
+            if risk is not None:
+                values["risk"] = risk
+            if engagement is not None:
+                session.add(
+                    EngagementSnapshot(
+                        mention_id=mention_id,
+                        taken_at=at,
+                        likes=engagement.likes,
+                        reposts=engagement.reposts,
+                        replies=engagement.replies,
+                        quotes=engagement.quotes,
+                        views=engagement.views,
+                    )
+                )
+                values |= {
+                    "likes": engagement.likes,
+                    "reposts": engagement.reposts,
+                    "replies": engagement.replies,
+                    "quotes": engagement.quotes,
+                }
+            session.execute(update(Mention).where(Mention.id == mention_id).values(**values))
+
+    # -- alert outbox -------------------------------------------------------------------------
+
+    def queue_alert(
+        self,
+        *,
+        dedupe_key: str,
+        kind: str,
+        at: datetime,
+        brand: str | None = None,
+        mention_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> bool:
+        """Queue an alert unless one with the same key exists; True when it was queued."""
+        with self.engine.begin() as conn:
+            stmt = (
+                self._insert(Alert)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                .returning(Alert.id)
+            )
+            result = conn.execute(
+                stmt,
+                {
+                    "dedupe_key": dedupe_key,
+                    "kind": kind,
+                    "mention_id": mention_id,
+                    "brand": brand,
+                    "payload": payload or {},
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": at,
+                    "next_attempt_at": at,
+                },
+            )
+            return result.first() is not None
+
+    def pending_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(Alert)
+                    .where(Alert.status == "pending", Alert.next_attempt_at <= now)
+                    .order_by(Alert.id)
+                    .limit(limit)
+                )
+            )
+
+    def mention(self, mention_id: int) -> tuple[Mention, Author | None] | None:
+        with self.sessions() as session:
+            row = session.execute(
+                select(Mention, Author)
+                .outerjoin(Author, Author.id == Mention.author_id)
+                .where(Mention.id == mention_id)
+            ).first()
+            return (row[0], row[1]) if row else None
+
+    def mark_sent(
+        self, alert_id: int, *, at: datetime, channel: str | None, ts: str | None
+    ) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Alert)
+                .where(Alert.id == alert_id)
+                .values(
+                    status="sent",
+                    sent_at=at,
+                    channel=channel,
+                    ts=ts,
+                    attempts=Alert.attempts + 1,
+                    last_error=None,
+                )
+            )
+
+    def begin_attempt(self, alert_id: int) -> None:
+        """Count an attempt before sending, so a crash mid-send is visible afterwards."""
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Alert).where(Alert.id == alert_id).values(attempts=Alert.attempts + 1)
+            )
+
+    def mark_attempt_failed(self, alert_id: int, *, error: str, retry_at: datetime | None) -> None:
+        """Record a failed send; `retry_at=None` gives up (status 'failed')."""
+        values: dict[str, Any] = {"last_error": error[:2000], "next_attempt_at": retry_at}
+        if retry_at is None:
+            values["status"] = "failed"
+        with self.sessions.begin() as session:
+            session.execute(update(Alert).where(Alert.id == alert_id).values(**values))
+
+    def alert_counts(self) -> dict[str, int]:
+        with self.sessions() as session:
+            rows = session.execute(select(Alert.status, func.count()).group_by(Alert.status))
+            return dict(rows.tuples().all())
