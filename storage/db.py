@@ -46,11 +46,14 @@ def alembic_config() -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is already there)."""
+    """Bring the schema to the newest migrations (a no-op when already there).
+
+    "heads": features add their own migration branch off 0001; all of them are applied.
+    """
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def open_database(url: str) -> Engine:
