@@ -85,7 +85,8 @@ def test_engagement_refresh_records_snapshots_and_schedule(engine, clock: FixedC
     assert [s.reposts for s in repo.snapshots(due.mention_id)] == [0, 50]
     mention, author = repo.mention(due.mention_id)  # type: ignore[misc]
     assert (mention.reposts, mention.risk, mention.tracking) == (50, 70.0, False)
-    assert author is not None and author.handle == "someone"
+    assert author is not None
+    assert author.handle == "someone"
 
 
 def test_datetimes_come_back_timezone_aware(engine, clock: FixedClock) -> None:

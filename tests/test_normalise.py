@@ -1,0 +1,44 @@
+"""Untrusted text is cleaned and bounded; unusable posts are rejected with a reason."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+import pytest
+
+from monitor.normalise import MAX_TEXT, RejectedPostError, clean_text, normalise
+from tests.factories import make_post
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("AT&amp;T &lt;3", "AT&T <3"),
+        ("Kes\u200btrel is down", "Kestrel is down"),
+        ("e\u0301t\u00e9", "\u00e9t\u00e9"),
+        ("bell\x07 and \x1b[31mred", "bell and [31mred"),
+        ("  padded \n", "padded"),
+    ],
+)
+def test_clean_text(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+def test_huge_text_is_truncated_cleanly() -> None:
+    text = clean_text("word " * 5000)
+    assert len(text) == MAX_TEXT
+    assert text.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"text": " \u200b "}, "empty text"),
+        ({"native_id": ""}, "no id"),
+        ({"created_at": datetime(2026, 11, 16, 9, 0)}, "no time zone"),
+    ],
+)
+def test_unusable_posts_are_rejected(change: dict, reason: str) -> None:
+    with pytest.raises(RejectedPostError, match=reason):
+        normalise(dataclasses.replace(make_post("1"), **change))
