@@ -50,6 +50,7 @@ class Daemon:
         self.engine = engine or open_database(config.storage.url)
         self.repository = Repository(self.engine)
         self.pipeline = Pipeline(config, self.repository, clock=clock)
+        self.sink = sink
         self.dispatcher = Dispatcher(
             self.repository, sink, clock=clock, max_attempts=config.alerting.max_attempts
         )

@@ -1,0 +1,102 @@
+"""Pipeline throughput against bare VADER, and memory growth, on synthetic mentions.
+
+    python bench/pipeline.py [--count 50000] [--memory-count 200000]
+
+Prints the full pipeline's rate (normalise, match, judge, suggest a reply, store in SQLite with
+alerts and cursor) beside `SentimentIntensityAnalyzer.polarity_scores` alone on the same texts,
+and their ratio (target: >= 0.60). Then pushes `--memory-count` mentions through and prints how
+much resident memory grew (target: < 50 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from bench.synthetic import posts
+from connectors.base import FetchResult
+from monitor.clock import FixedClock
+from monitor.config import parse_config
+from monitor.pipeline import Pipeline
+from storage.db import open_database
+from storage.repository import Repository
+
+BATCH = 500
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def make_pipeline(db_path: Path) -> Pipeline:
+    config = parse_config(
+        {
+            "brands": [
+                {"name": "Kestrel", "terms": ["kestrel", "kestrel fibre"],
+                 "handles": {"x": ["KestrelHelp"]}}
+            ],
+            "sources": {"bench": {"type": "replay", "path": "unused.jsonl"}},
+            "storage": {"url": f"sqlite:///{db_path}"},
+        }
+    )
+    clock = FixedClock(datetime(2026, 11, 16, tzinfo=UTC))
+    return Pipeline(config, Repository(open_database(config.storage.url)), clock=clock)
+
+
+def run_pipeline(pipeline: Pipeline, count: int, *, seed: int) -> float:
+    """Push `count` posts through in connector-sized batches; returns seconds."""
+    stream = posts(count, seed=seed)
+    started = time.perf_counter()
+    done = 0
+    while done < count:
+        batch = [next(stream) for _ in range(min(BATCH, count - done))]
+        done += len(batch)
+        pipeline.process("bench", FetchResult(posts=batch, cursor=str(done)))
+    return time.perf_counter() - started
+
+
+def run_vader(count: int, *, seed: int) -> float:
+    analyzer = SentimentIntensityAnalyzer()
+    texts = [p.text for p in posts(count, seed=seed)]
+    started = time.perf_counter()
+    for text in texts:
+        analyzer.polarity_scores(text)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=50_000)
+    parser.add_argument("--memory-count", type=int, default=200_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        vader = run_vader(args.count, seed=1)
+        full = run_pipeline(make_pipeline(Path(tmp) / "speed.sqlite3"), args.count, seed=1)
+        print(f"bare VADER polarity_scores: {args.count / vader:10,.0f} posts/s")
+        print(f"full pipeline into SQLite : {args.count / full:10,.0f} posts/s")
+        print(f"ratio pipeline / VADER    : {vader / full:10.2f}   (target >= 0.60)")
+        if args.memory_count:
+            pipeline = make_pipeline(Path(tmp) / "memory.sqlite3")
+            run_pipeline(pipeline, 10_000, seed=2)  # warm caches and the connection pool
+            before = rss_mb()
+            run_pipeline(pipeline, args.memory_count, seed=3)
+            after = rss_mb()
+            print(
+                f"resident memory over {args.memory_count:,} mentions: {before:.0f} MB -> "
+                f"{after:.0f} MB, growth {after - before:.1f} MB   (target < 50 MB)"
+            )
+
+
+if __name__ == "__main__":
+    main()

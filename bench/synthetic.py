@@ -1,0 +1,42 @@
+"""Synthetic but varied brand mentions for benchmarks (seeded, so runs are comparable)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from connectors.base import Author, Engagement, Post
+
+OPENERS = ["@KestrelHelp", "Kestrel", "Hey @Kestrel", "So Kestrel", "kestrel fibre", "#kestrel"]
+MIDDLES = [
+    "my order never arrived and I've been on hold for 2 hours",
+    "thanks for the quick delivery, really happy with the new headphones",
+    "is the app down for anyone else? can't log in since this morning",
+    "charged me twice for the same router and no one answers emails",
+    "what time does the Leeds store open on Sunday?",
+    "the laptop arrived with a cracked screen, third time I ask for a replacement",
+    "great price on the TV, delivered a day early",
+    "cancelled my engineer appointment again without telling me",
+    "still waiting for the refund you promised two weeks ago",
+    "just ordered a kettle, let's see how it goes",
+    "your staff in the Bristol store were brilliant today",
+    "broadband keeps dropping every evening, fix it please",
+]
+CLOSERS = ["", "!", " 😡", " 🙂", " #fail", " never again.", " thanks", " ...", " wow"]
+
+
+def posts(count: int, *, seed: int = 7, start: datetime | None = None) -> Iterator[Post]:
+    rng = random.Random(seed)
+    start = start or datetime(2026, 11, 16, tzinfo=UTC)
+    for index in range(count):
+        handle = f"user{rng.randrange(count // 3 + 1)}"
+        text = f"{rng.choice(OPENERS)} {rng.choice(MIDDLES)}{rng.choice(CLOSERS)}"
+        yield Post(
+            network="x",
+            native_id=str(10_000_000 + index),
+            text=text,
+            created_at=start + timedelta(seconds=index),
+            author=Author(native_id=handle, handle=handle, followers=rng.randrange(50_000)),
+            engagement=Engagement(likes=rng.randrange(20), reposts=rng.randrange(5)),
+        )

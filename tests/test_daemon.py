@@ -1,0 +1,119 @@
+"""Daemon behaviour under faults: one failing source never stops the others."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from connectors.base import Connector, Engagement, FetchResult
+from connectors.errors import FatalSourceError, RetriableSourceError
+from monitor.alerts import AlertView, Delivery
+from monitor.clock import FixedClock
+from monitor.config import load_config
+from monitor.daemon import Daemon
+from storage.db import open_database
+from tests.factories import feed_record, write_config, write_feed
+
+
+class Broken(Connector):
+    network = "x"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls = 0
+
+    def fetch_new(self, cursor: str | None) -> FetchResult:
+        self.calls += 1
+        raise self.error
+
+    def refresh_engagement(self, native_ids: Sequence[str]) -> dict[str, Engagement]:
+        raise self.error
+
+
+class Collect:
+    name = "collect"
+
+    def __init__(self) -> None:
+        self.views: list[AlertView] = []
+
+    def send(self, view: AlertView) -> Delivery:
+        self.views.append(view)
+        return Delivery(channel="test")
+
+
+def _daemon(tmp_path: Path, db_url: str, clock: FixedClock, broken: Connector) -> Daemon:
+    feed = write_feed(
+        tmp_path / "feed.jsonl",
+        [
+            feed_record("1", "Kestrel lost my parcel and nobody answers the phone. Useless."),
+            feed_record("2", "Kestrel delivered early, great service"),
+        ],
+    )
+    config = load_config(
+        write_config(
+            tmp_path / "config.yaml",
+            db_url=db_url,
+            sources={
+                "good": {"type": "replay", "path": str(feed), "follow_clock": False},
+                "bad": {"type": "replay", "path": str(feed)},
+            },
+        )
+    )
+    daemon = Daemon(config, clock=clock, sink=Collect(), engine=open_database(db_url))
+    daemon.connectors["bad"] = broken
+    return daemon
+
+
+def test_failing_source_backs_off_while_others_poll(tmp_path, db_url, clock) -> None:
+    broken = Broken(RuntimeError("connection reset"))
+    daemon = _daemon(tmp_path, db_url, clock, broken)
+    daemon.run_once()
+    assert daemon.repository.mention_counts_by_source() == {"good": 2}
+    state = daemon.repository.source_state("bad")
+    assert state is not None
+    assert state.last_error == "connection reset"
+    assert state.paused_until is not None
+    assert state.paused_until > clock.now()
+    daemon.poll("bad")
+    assert broken.calls == 1  # still backing off: not called again
+    clock.set(state.paused_until + timedelta(seconds=1))
+    daemon.poll("bad")
+    assert broken.calls == 2
+    assert daemon.repository.source_state("bad").consecutive_failures == 2  # type: ignore[union-attr]
+
+
+def test_rate_limit_waits_until_reset(tmp_path, db_url, clock) -> None:
+    daemon = _daemon(tmp_path, db_url, clock, Broken(RetriableSourceError("429", retry_after=900)))
+    daemon.poll("bad")
+    state = daemon.repository.source_state("bad")
+    assert state is not None
+    assert state.paused_until is not None
+    assert state.paused_until >= clock.now() + timedelta(seconds=900)
+
+
+def test_rejected_credentials_pause_the_source_and_alert_ops_once(tmp_path, db_url, clock) -> None:
+    error = FatalSourceError("401 Unauthorized", credential="X_BEARER_TOKEN")
+    daemon = _daemon(tmp_path, db_url, clock, Broken(error))
+    daemon.poll("bad")
+    clock.advance(hours=2)
+    daemon.poll("bad")
+    daemon.dispatch_alerts()
+    ops = [v.alert for v in daemon.sink.views if v.alert.kind == "operations"]  # type: ignore[attr-defined]
+    assert len(ops) == 2  # one per hour at most
+    assert ops[0].payload["check"] == "X_BEARER_TOKEN"
+    assert "X_BEARER_TOKEN" in (daemon.repository.source_state("bad").paused_reason or "")  # type: ignore[union-attr]
+
+
+def test_flagged_posts_get_one_alert_and_are_tracked(tmp_path, db_url, clock) -> None:
+    daemon = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+    daemon.run_once()
+    daemon.run_once()
+    sink: Collect = daemon.sink  # type: ignore[assignment]
+    complaints = [v for v in sink.views if v.alert.kind == "complaint"]
+    assert len(complaints) == 1
+    mention = complaints[0].mention
+    assert mention is not None
+    assert mention.native_id == "1"
+    assert mention.tracking
+    assert mention.reply
