@@ -8,11 +8,18 @@ exclusion is off-topic for that brand ("kestrel hovering over the field").
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from connectors.base import Post
 from monitor.config import BrandConfig
+
+
+def fold(text: str) -> str:
+    """Compatibility-fold styled letters (𝐊𝐞𝐬𝐭𝐫𝐞𝐥, Ｋｅｓｔｒｅｌ, K̶e̶s̶t̶r̶e̶l̶) for matching only."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _alternation(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -54,9 +61,10 @@ class BrandMatcher:
         languages = self.brand.languages
         if languages and post.lang and post.lang not in languages:
             return False
-        if self.terms is None or not self.terms.search(post.text):
+        text = post.text if post.text.isascii() else fold(post.text)
+        if self.terms is None or not self.terms.search(text):
             return False
-        return not (self.exclusions and self.exclusions.search(post.text))
+        return not (self.exclusions and self.exclusions.search(text))
 
 
 def build_matchers(brands: Sequence[BrandConfig]) -> list[BrandMatcher]:

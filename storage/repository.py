@@ -8,6 +8,8 @@ all of it is committed or none of it, which is what makes kill-and-restart safe.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +20,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Engagement, Post
+from storage.bulk import BulkInsert
 from storage.models import Alert, Author, EngagementSnapshot, Mention, SourceState
+
+AUTHOR_CACHE_SIZE = 20_000  # authors whose stored row we remember, to skip rewriting them
 
 
 @dataclass(slots=True)
@@ -66,6 +71,85 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+@dataclass(frozen=True, slots=True)
+class _BulkStatements:
+    """The hot path's multi-row INSERTs, compiled once per engine (column order = row order)."""
+
+    authors: BulkInsert
+    mentions: BulkInsert
+    snapshots: BulkInsert
+    alerts: BulkInsert
+
+    @classmethod
+    def build(cls, engine: Engine) -> _BulkStatements:
+        dialect = engine.dialect
+        return cls(
+            authors=BulkInsert.build(
+                Author.__table__,  # type: ignore[arg-type]
+                ["network", "native_id", "handle", "name", "followers", "verified"],
+                dialect,
+                on_conflict=(
+                    "ON CONFLICT (network, native_id) DO UPDATE SET handle = excluded.handle, "
+                    "name = excluded.name, "
+                    "followers = COALESCE(excluded.followers, authors.followers), "
+                    "verified = excluded.verified"
+                ),
+            ),
+            mentions=BulkInsert.build(
+                Mention.__table__,  # type: ignore[arg-type]
+                [
+                    "brand",
+                    "source",
+                    "network",
+                    "native_id",
+                    "author_id",
+                    "text",
+                    "url",
+                    "lang",
+                    "created_at",
+                    "fetched_at",
+                    "in_reply_to",
+                    "conversation_id",
+                    "from_brand",
+                    "sentiment",
+                    "flagged",
+                    "category",
+                    "reasons",
+                    "reply",
+                    "tracking",
+                    "next_refresh_at",
+                    "likes",
+                    "reposts",
+                    "replies",
+                    "quotes",
+                ],
+                dialect,
+                on_conflict="ON CONFLICT (network, native_id) DO NOTHING",
+            ),
+            snapshots=BulkInsert.build(
+                EngagementSnapshot.__table__,  # type: ignore[arg-type]
+                ["mention_id", "taken_at", "likes", "reposts", "replies", "quotes", "views"],
+                dialect,
+            ),
+            alerts=BulkInsert.build(
+                Alert.__table__,  # type: ignore[arg-type]
+                [
+                    "dedupe_key",
+                    "kind",
+                    "mention_id",
+                    "brand",
+                    "payload",
+                    "status",
+                    "attempts",
+                    "created_at",
+                    "next_attempt_at",
+                ],
+                dialect,
+                on_conflict="ON CONFLICT (dedupe_key) DO NOTHING",
+            ),
+        )
+
+
 class Repository:
     """All database access; callers pass timezone-aware UTC datetimes."""
 
@@ -73,6 +157,11 @@ class Repository:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self._insert = _insert_for(engine)
+        self._bulk = _BulkStatements.build(engine)
+        self._author_lock = threading.Lock()
+        self._author_cache: OrderedDict[tuple[str, str], tuple[int, tuple[Any, ...]]] = (
+            OrderedDict()
+        )
 
     # -- write path ---------------------------------------------------------------------------
 
@@ -86,130 +175,156 @@ class Repository:
         quota_remaining: int | None = None,
     ) -> StoredBatch:
         """Store a batch, queue its alerts and move the cursor, all in one transaction."""
-        inserted: dict[tuple[str, str], int] = {}
-        alerts = 0
         given = len(mentions)
-        mentions = list({(m.post.network, m.post.native_id): m for m in reversed(mentions)}.values())
-        mentions.reverse()
+        unique = list({(m.post.network, m.post.native_id): m for m in reversed(mentions)}.values())
+        unique.reverse()
         with self.engine.begin() as conn:
-            author_ids = self._upsert_authors(conn, [m.post for m in mentions])
-            for chunk in _chunks(mentions, 500):
-                rows = [self._mention_row(m, author_ids, fetched_at) for m in chunk]
-                stmt = (
-                    self._insert(Mention)
-                    .on_conflict_do_nothing(index_elements=["network", "native_id"])
-                    .returning(Mention.id, Mention.network, Mention.native_id)
-                )
-                for row in conn.execute(stmt, rows):
-                    inserted[(row.network, row.native_id)] = row.id
-            new = [m for m in mentions if (m.post.network, m.post.native_id) in inserted]
-            snapshots = [
-                self._snapshot_row(inserted[(m.post.network, m.post.native_id)], m.post, fetched_at)
-                for m in new
-                if m.tracking
-            ]
-            if snapshots:
-                conn.execute(self._insert(EngagementSnapshot), snapshots)
+            known = self._existing(
+                conn, Mention, [(m.post.network, m.post.native_id) for m in unique]
+            )
+            new = [m for m in unique if (m.post.network, m.post.native_id) not in known]
+            author_ids, remember = self._upsert_authors(conn, [m.post for m in new])
+            self._bulk.mentions.execute(
+                conn, [self._mention_row(m, author_ids, fetched_at) for m in new]
+            )
+            followed = [m for m in new if m.tracking or m.alert_kind]
+            ids = self._existing(
+                conn, Mention, [(m.post.network, m.post.native_id) for m in followed]
+            )
+            self._bulk.snapshots.execute(
+                conn,
+                [
+                    self._snapshot_row(ids[(m.post.network, m.post.native_id)], m.post, fetched_at)
+                    for m in followed
+                    if m.tracking
+                ],
+            )
             alert_rows = [
-                {
-                    "dedupe_key": f"{m.alert_kind}:{m.post.network}:{m.post.native_id}",
-                    "kind": m.alert_kind,
-                    "mention_id": inserted[(m.post.network, m.post.native_id)],
-                    "brand": m.brand,
-                    "payload": {},
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": fetched_at,
-                    "next_attempt_at": fetched_at,
-                }
-                for m in new
+                (
+                    f"{m.alert_kind}:{m.post.network}:{m.post.native_id}",
+                    m.alert_kind,
+                    ids[(m.post.network, m.post.native_id)],
+                    m.brand,
+                    {},
+                    "pending",
+                    0,
+                    fetched_at,
+                    fetched_at,
+                )
+                for m in followed
                 if m.alert_kind
             ]
-            if alert_rows:
-                queued = conn.execute(
-                    self._insert(Alert)
-                    .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                    .returning(Alert.id),
-                    alert_rows,
-                )
-                alerts = len(queued.all())
-            self._record_success(conn, source, cursor, fetched_at, len(inserted), quota_remaining)
-        return StoredBatch(len(inserted), given - len(inserted), alerts)
+            self._bulk.alerts.execute(conn, alert_rows)
+            self._record_success(conn, source, cursor, fetched_at, len(new), quota_remaining)
+        self._remember_authors(remember)
+        return StoredBatch(len(new), given - len(new), len(alert_rows))
 
-    def _upsert_authors(self, conn: Any, posts: Sequence[Post]) -> dict[tuple[str, str], int]:
-        unique: dict[tuple[str, str], dict[str, Any]] = {}
+    def _existing(
+        self, conn: Any, model: type[Mention] | type[Author], keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]:
+        """Ids of the rows among `keys` (network, native id) that exist already."""
+        by_network: dict[str, list[str]] = {}
+        for network, native_id in keys:
+            by_network.setdefault(network, []).append(native_id)
+        found: dict[tuple[str, str], int] = {}
+        for network, native_ids in by_network.items():
+            for chunk in _chunks(native_ids, 500):
+                rows = conn.execute(
+                    select(model.id, model.native_id).where(
+                        model.network == network, model.native_id.in_(chunk)
+                    )
+                )
+                for row_id, native_id in rows:
+                    found[(network, native_id)] = row_id
+        return found
+
+    def _upsert_authors(
+        self, conn: Any, posts: Sequence[Post]
+    ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], tuple[Any, ...]]]:
+        """Author ids for `posts`, writing only authors that are new or changed.
+
+        Returns the ids and the cache entries to remember once the transaction commits
+        (remembering them earlier could cache ids that a rollback took back).
+        """
+        wanted: dict[tuple[str, str], tuple[Any, ...]] = {}
         for post in posts:
             a = post.author
-            unique[(post.network, a.native_id)] = {
-                "network": post.network,
-                "native_id": a.native_id,
-                "handle": a.handle,
-                "name": a.name,
-                "followers": a.followers,
-                "verified": a.verified,
-            }
+            wanted[(post.network, a.native_id)] = (
+                post.network,
+                a.native_id,
+                a.handle,
+                a.name,
+                a.followers,
+                a.verified,
+            )
         ids: dict[tuple[str, str], int] = {}
-        rows = list(unique.values())
-        for chunk in _chunks(rows, 500):
-            stmt = self._insert(Author)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["network", "native_id"],
-                set_={
-                    "handle": stmt.excluded.handle,
-                    "name": stmt.excluded.name,
-                    "followers": func.coalesce(stmt.excluded.followers, Author.followers),
-                    "verified": stmt.excluded.verified,
-                },
-            ).returning(Author.id, Author.network, Author.native_id)
-            for row in conn.execute(stmt, list(chunk)):
-                ids[(row.network, row.native_id)] = row.id
-        return ids
+        changed: dict[tuple[str, str], tuple[Any, ...]] = {}
+        with self._author_lock:
+            for key, row in wanted.items():
+                cached = self._author_cache.get(key)
+                if cached is not None and cached[1] == row:
+                    ids[key] = cached[0]
+                else:
+                    changed[key] = row
+        if not changed:
+            return ids, {}
+        self._bulk.authors.execute(conn, list(changed.values()))
+        fresh = self._existing(conn, Author, list(changed))
+        ids.update(fresh)
+        return ids, {key: (fresh[key], row) for key, row in changed.items() if key in fresh}
+
+    def _remember_authors(self, entries: dict[tuple[str, str], tuple[Any, ...]]) -> None:
+        with self._author_lock:
+            for key, entry in entries.items():
+                self._author_cache[key] = entry
+                self._author_cache.move_to_end(key)
+            while len(self._author_cache) > AUTHOR_CACHE_SIZE:
+                self._author_cache.popitem(last=False)
 
     @staticmethod
     def _mention_row(
         m: NewMention, author_ids: dict[tuple[str, str], int], fetched_at: datetime
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
         post, eng = m.post, m.post.engagement
-        return {
-            "brand": m.brand,
-            "source": m.source,
-            "network": post.network,
-            "native_id": post.native_id,
-            "author_id": author_ids.get((post.network, post.author.native_id)),
-            "text": post.text,
-            "url": post.url,
-            "lang": post.lang,
-            "created_at": post.created_at,
-            "fetched_at": fetched_at,
-            "in_reply_to": post.in_reply_to,
-            "conversation_id": post.conversation_id,
-            "from_brand": m.from_brand,
-            "sentiment": m.sentiment,
-            "flagged": m.flagged,
-            "category": m.category,
-            "reasons": m.reasons,
-            "reply": m.reply,
-            "risk": None,
-            "tracking": m.tracking,
-            "next_refresh_at": m.next_refresh_at,
-            "likes": eng.likes,
-            "reposts": eng.reposts,
-            "replies": eng.replies,
-            "quotes": eng.quotes,
-        }
+        return (
+            m.brand,
+            m.source,
+            post.network,
+            post.native_id,
+            author_ids.get((post.network, post.author.native_id)),
+            post.text,
+            post.url,
+            post.lang,
+            post.created_at,
+            fetched_at,
+            post.in_reply_to,
+            post.conversation_id,
+            m.from_brand,
+            m.sentiment,
+            m.flagged,
+            m.category,
+            m.reasons,
+            m.reply,
+            m.tracking,
+            m.next_refresh_at,
+            eng.likes,
+            eng.reposts,
+            eng.replies,
+            eng.quotes,
+        )
 
     @staticmethod
-    def _snapshot_row(mention_id: int, post: Post, taken_at: datetime) -> dict[str, Any]:
+    def _snapshot_row(mention_id: int, post: Post, taken_at: datetime) -> tuple[Any, ...]:
         eng = post.engagement
-        return {
-            "mention_id": mention_id,
-            "taken_at": taken_at,
-            "likes": eng.likes,
-            "reposts": eng.reposts,
-            "replies": eng.replies,
-            "quotes": eng.quotes,
-            "views": eng.views,
-        }
+        return (
+            mention_id,
+            taken_at,
+            eng.likes,
+            eng.reposts,
+            eng.replies,
+            eng.quotes,
+            eng.views,
+        )
 
     # -- source state -------------------------------------------------------------------------
 
