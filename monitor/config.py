@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from rules.settings import RuleOverrides
 
@@ -120,22 +128,36 @@ class AlertingConfig(Strict):
 
 
 class SmtpConfig(Strict):
+    """The mail relay: STARTTLS (587), implicit TLS "ssl" (465) or "none" (a local relay)."""
+
     host: str = "localhost"
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
+    username: str | None = Field(default=None, description="log in when set")
+    password: SecretStr | None = Field(default=None, description="e.g. ${BRANDMON_SMTP_PASSWORD}")
     sender: str = "brandmon@localhost"
     timeout_seconds: float = Field(default=30, gt=0)
+    ca_file: Path | None = Field(
+        default=None, description="CA bundle to trust for the relay (a self-signed relay)"
+    )
 
 
 class DigestConfig(Strict):
+    """The weekly digest for marketing: when it is sent, to whom, and through which relay."""
+
     enabled: bool = False
     recipients: list[str] = Field(default_factory=list)
-    day_of_week: str = "mon"
+    day_of_week: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     hour: int = Field(default=9, ge=0, le=23)
     minute: int = Field(default=0, ge=0, le=59)
+    max_attempts: int = Field(default=8, ge=1, description="SMTP attempts before giving up")
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+
+    @model_validator(mode="after")
+    def _recipients_when_enabled(self) -> DigestConfig:
+        if self.enabled and not self.recipients:
+            raise ValueError("recipients: an enabled digest needs at least one recipient")
+        return self
 
 
 class EngagementConfig(Strict):
@@ -213,6 +235,8 @@ def _required_secrets(config: AppConfig) -> dict[str, str]:
             needed[f"sources.{name}.client_secret"] = "the Reddit app's client secret"
     if config.alerting.sink == "slack":
         needed["alerting.slack.bot_token"] = "the Slack bot token"
+    if config.digest.enabled and config.digest.smtp.username:
+        needed["digest.smtp.password"] = "the SMTP password for digest.smtp.username"
     return needed
 
 

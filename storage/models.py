@@ -162,3 +162,29 @@ class SourceState(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text)
     items_total: Mapped[int] = mapped_column(BigInteger, default=0)
     quota_remaining: Mapped[int | None] = mapped_column(Integer)
+
+
+class DigestRun(Base):
+    """One brand's weekly digest: claimed by a unique (brand, week) insert, then sent once.
+
+    The insert is the lock: a restarted daemon, or a second one on the same PostgreSQL,
+    finds the row and does not send again. Status moves sending -> sent, or to retry (with
+    `next_attempt_at`) after a failed attempt, or to failed once the attempts are used up.
+    """
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (
+        UniqueConstraint("brand", "week", name="uq_digest_brand_week"),
+        Index("ix_digest_runs_status", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    brand: Mapped[str] = mapped_column(String(128))
+    week: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[str | None] = mapped_column(Text)

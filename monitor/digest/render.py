@@ -1,0 +1,249 @@
+"""Figures to words: one view model, rendered to HTML and to plain text by Jinja2 templates.
+
+Every number is formatted once, here, and both templates print the same strings, so the
+HTML and the plain-text part cannot disagree. The HTML environment autoescapes: post text,
+handles and spike phrases are untrusted and can never become markup; links are kept only when
+they are http(s). Images are referenced through `image_src`, which gives `cid:` references
+for the mail and data URIs for the preview file.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from monitor.digest.charts import Chart
+from monitor.digest.figures import NEGATIVE, WITHIN_SECONDS, Figures, PostRow, WeekFigures
+from monitor.digest.labels import category_label
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+EXPECTATION = "42% of customers who complain on social media expect a reply within 60 minutes"
+POST_CHARS = 280
+EXAMPLE_CATEGORIES = 3
+Better = Literal["up", "down", None]
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: str
+    value: str
+    previous: str
+    change: str
+    tone: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+
+
+def fmt_count(value: int) -> str:
+    return f"{value:,}"
+
+
+def fmt_share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f}%"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """'45 s', '12 min', '3 h 05 min'; 'n/a' when nothing was answered."""
+    if seconds is None:
+        return "n/a"
+    if seconds < 59.5:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _signed(diff: float, text: str) -> str:
+    return f"+{text}" if diff > 0 else f"-{text}"
+
+
+def change_count(this: int, last: int) -> str:
+    diff = this - last
+    if diff == 0:
+        return "no change"
+    if last == 0:
+        return f"+{diff:,} (none the week before)"
+    return f"{_signed(diff, f'{abs(diff):,}')} ({diff / last * 100:+.1f}%)"
+
+
+def change_share(this: float | None, last: float | None) -> str:
+    if this is None or last is None:
+        return "n/a"
+    diff = round((this - last) * 100, 1)
+    return "no change" if diff == 0 else f"{diff:+.1f} pp"
+
+
+def change_duration(this: float | None, last: float | None) -> str:
+    if this is None or last is None:
+        return "n/a"
+    diff = this - last
+    text = fmt_duration(abs(diff))
+    return "no change" if text in ("0 s", "0 min") else _signed(diff, text)
+
+
+def _tone(this: float | None, last: float | None, better: Better) -> str:
+    if better is None or this is None or last is None or this == last:
+        return "neutral"
+    return "good" if (this > last) == (better == "up") else "bad"
+
+
+def _count_metric(name: str, this: int, last: int, better: Better, note: str = "") -> Metric:
+    return Metric(name, fmt_count(this), fmt_count(last), change_count(this, last),
+                  _tone(this, last, better), note)
+
+
+def metrics(figures: Figures) -> list[Metric]:
+    this, last = figures.this, figures.last
+    med = (this.responses.median_seconds, last.responses.median_seconds)
+    p90 = (this.responses.p90_seconds, last.responses.p90_seconds)
+    share = (this.within_hour_share, last.within_hour_share)
+    negative = (this.negative_share, last.negative_share)
+    return [
+        _count_metric("Mentions", this.mentions, last.mentions, None,
+                      "posts about the brand by others"),
+        _count_metric("Complaints", this.complaints, last.complaints, "down"),
+        Metric("Negative mentions", fmt_share(negative[0]), fmt_share(negative[1]),
+               change_share(*negative), _tone(*negative, "down"),
+               f"{this.negative:,} of {this.scored:,} scored mentions had sentiment "
+               f"<= {NEGATIVE}"),
+        _count_metric("Went viral", this.viral, last.viral, "down",
+                      f"risk reached the alert threshold of {figures.risk_threshold:g}"),
+        _count_metric("Spikes", this.spikes, last.spikes, "down"),
+        _count_metric("Alerts raised", this.alerts_raised, last.alerts_raised, None,
+                      "all kinds, spikes included"),
+        Metric("Median time to first reply", fmt_duration(med[0]), fmt_duration(med[1]),
+               change_duration(*med), _tone(*med, "down"),
+               f"{this.responses.answered:,} mentions answered"),
+        Metric("90th percentile time to first reply", fmt_duration(p90[0]),
+               fmt_duration(p90[1]), change_duration(*p90), _tone(*p90, "down")),
+        Metric(f"Complaints answered within {WITHIN_SECONDS // 60} minutes", fmt_share(share[0]),
+               fmt_share(share[1]), change_share(*share), _tone(*share, "up"),
+               f"{this.responses.complaints_within_hour:,} of {this.complaints:,}; "
+               f"{EXPECTATION}"),
+    ]
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(text: str, limit: int = POST_CHARS) -> str:
+    """One line of at most `limit` characters: no newlines or control characters."""
+    flat = _SPACE.sub(" ", "".join(c if c.isprintable() else " " for c in text)).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def safe_url(url: str | None) -> str | None:
+    return url if url and re.match(r"^https?://[^\s\"'<>]+$", url) else None
+
+
+def _post(post: PostRow, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "text": clean_text(post.text),
+        "url": safe_url(post.url),
+        "who": f"@{clean_text(post.handle, 64)}" if post.handle else "someone",
+        "network": post.network,
+        "when": f"{post.created_at.astimezone(tz):%a %d %b %H:%M}",
+        "spread": fmt_count(post.spread),
+        "reposts": fmt_count(post.reposts),
+        "quotes": fmt_count(post.quotes),
+        "likes": fmt_count(post.likes),
+        "replies": fmt_count(post.replies),
+        "risk": "n/a" if post.risk is None else f"{post.risk:.0f}",
+        "category": category_label(post.category) if post.category else "",
+    }
+
+
+def explain_spike(payload: dict[str, Any]) -> str:
+    """A spike alert's payload as one sentence (keys: observed, expected, phrases, categories)."""
+    parts = []
+    observed, expected = payload.get("observed"), payload.get("expected")
+    if observed is not None and expected is not None:
+        parts.append(f"{observed} mentions where about {expected} were expected")
+    phrases = payload.get("top_phrases") or payload.get("phrases") or []
+    if phrases:
+        parts.append("top phrases: " + ", ".join(f'"{clean_text(str(p), 60)}"'
+                                                 for p in list(phrases)[:5]))
+    categories = payload.get("categories") or {}
+    if isinstance(categories, dict) and categories:
+        top = sorted(categories.items(), key=lambda kv: -kv[1])[:3]
+        parts.append("mostly " + ", ".join(f"{category_label(str(k))} ({v})" for k, v in top))
+    elif isinstance(categories, list) and categories:
+        parts.append("mostly " + ", ".join(category_label(str(k)) for k in categories[:3]))
+    return clean_text("; ".join(parts), 400) or "no explanation recorded"
+
+
+def _categories(figures: Figures, tz: ZoneInfo) -> list[dict[str, Any]]:
+    this, last = figures.this.categories, figures.last.categories
+    keys = sorted(set(this) | set(last), key=lambda k: (-this.get(k, 0), -last.get(k, 0), k))
+    rows = []
+    for rank, key in enumerate(keys):
+        examples = figures.examples.get(key, []) if rank < EXAMPLE_CATEGORIES else []
+        rows.append({
+            "label": category_label(key),
+            "this": fmt_count(this.get(key, 0)),
+            "last": fmt_count(last.get(key, 0)),
+            "change": change_count(this.get(key, 0), last.get(key, 0)),
+            "examples": [_post(p, tz) for p in examples],
+        })
+    return rows
+
+
+def subject(figures: Figures) -> str:
+    this: WeekFigures = figures.this
+    return (f"{clean_text(figures.brand, 80)} weekly social digest, {figures.week.label}: "
+            f"{this.mentions:,} mentions, {this.complaints:,} complaints")
+
+
+def context(figures: Figures, charts: list[Chart], image_src: Callable[[Chart], str]
+            ) -> dict[str, Any]:
+    tz = ZoneInfo(figures.week.tz)
+    return {
+        "brand": figures.brand,
+        "period": figures.week.describe(),
+        "metrics": metrics(figures),
+        "charts": [{"src": image_src(c), "alt": c.alt, "title": c.title} for c in charts],
+        "categories": _categories(figures, tz),
+        "top_posts": [_post(p, tz) for p in figures.top_posts],
+        "spikes": [
+            {"when": f"{s.created_at.astimezone(tz):%a %d %b %H:%M}",
+             "explanation": explain_spike(s.payload)}
+            for s in figures.spikes
+        ],
+        "negative": NEGATIVE,
+        "expectation": EXPECTATION,
+    }
+
+
+_HTML = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                    undefined=StrictUndefined)
+_TEXT = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False,
+                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render(figures: Figures, charts: list[Chart], *, image_src: Callable[[Chart], str]
+           ) -> Rendered:
+    values = context(figures, charts, image_src)
+    return Rendered(
+        subject=subject(figures),
+        html=_HTML.get_template("digest.html.j2").render(values),
+        text=_TEXT.get_template("digest.txt.j2").render(values),
+    )
+
+
+def data_uri(chart: Chart) -> str:
+    """The chart inline, for a preview file that opens in any browser without a server."""
+    return "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii")
