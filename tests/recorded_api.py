@@ -137,10 +137,13 @@ class RecordedAPI:
         *replies: Responder,
         when: Callable[[Query], bool] | None = None,
         repeat: bool = False,
+        first: bool = False,
     ) -> None:
-        """Queue `replies` for `method path`; routes added first are tried first."""
+        """Queue `replies` for `method path`; routes are tried in the order added, except
+        that `first=True` puts this one ahead of all others (to override a default)."""
+        route = _Route(method.upper(), path, when, list(replies), repeat)
         with self._lock:
-            self._routes.append(_Route(method.upper(), path, when, list(replies), repeat))
+            self._routes.insert(0, route) if first else self._routes.append(route)
 
     def count(self, method: str | None = None, path: str | None = None) -> int:
         """How many requests arrived, optionally only those with this method and/or path."""
@@ -185,6 +188,8 @@ class RecordedAPI:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
+                if self.close_connection:  # the client asked to close: say so, or it may reuse it
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body)
 
