@@ -52,6 +52,16 @@ TWITTER_EPOCH_MS = 1288834974657
 CREDENTIAL = "bearer_token"
 
 
+class _NoDebugRecords(logging.Filter):
+    """tweepy logs each request's headers, bearer token included, at DEBUG: keep them out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+logging.getLogger("tweepy.client").addFilter(_NoDebugRecords())
+
+
 def snowflake_time(tweet_id: str) -> datetime:
     """When a tweet was created, read from its id (X ids embed a millisecond timestamp)."""
     return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWITTER_EPOCH_MS) / 1000, UTC)

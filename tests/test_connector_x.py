@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -366,6 +367,16 @@ def test_base_url_may_carry_a_path_prefix(api: RecordedAPI, clock: FixedClock) -
     api.add("GET", "/proxy/x" + SEARCH, ok(page("search_page2.json")))
     config = XSourceConfig(type="x", bearer_token="t", base_url=api.url + "/proxy/x/")
     assert len(XConnector(config, [ACME], clock=clock).fetch_new(None).posts) == 2
+
+
+def test_bearer_token_never_reaches_the_log(
+    api: RecordedAPI, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.add("GET", SEARCH, ok(page("search_page2.json")))
+    with caplog.at_level(logging.DEBUG):
+        connector(api, clock).fetch_new(None)
+    assert caplog.records
+    assert "test-token" not in caplog.text
 
 
 # -- engagement ------------------------------------------------------------------------------
