@@ -46,6 +46,7 @@ PAGE_SIZE = 100
 MAX_QUERY_LENGTH = 512
 SEARCH_OVERLAP = 15 * 60.0
 MAX_SEEN = 2000
+MAX_BACKLOG = 10
 KARMA_CACHE = 10_000
 CREDENTIAL = "client_id/client_secret"
 PUBLIC_URL = "https://www.reddit.com"
@@ -123,12 +124,26 @@ class _FailFastRequestor(prawcore.Requestor):
 
 @dataclass(frozen=True)
 class _Feed:
-    """One listing read newest first: `key` names it in the cursor; `listing(limit)`."""
+    """One listing read newest first: `key` names it in the cursor.
+
+    `listing(limit, params)` returns praw's generator; params may carry `after`.
+    """
 
     key: str
     listing: Callable[..., Iterator[Any]]
     keep: Callable[[Post], bool]
     overlap: float = 0.0
+
+
+@dataclass
+class _Range:
+    """What reading one stretch of a feed produced: `resume` is where to continue."""
+
+    pages: int = 0
+    top: float | None = None
+    last: str | None = None
+    done: bool = False
+    resume: str | None = None
 
 
 @dataclass
@@ -186,8 +201,8 @@ class RedditConnector(Connector):
                     f"search:{searched.display_name}:{query}",
                     _Feed(
                         f"search:{searched.display_name}:{query}",
-                        lambda limit, q=query: searched.search(
-                            q, sort="new", limit=limit, request_limit=PAGE_SIZE
+                        lambda limit, params, q=query: searched.search(
+                            q, sort="new", limit=limit, request_limit=PAGE_SIZE, params=params
                         ),
                         keep=lambda _post: True,
                         overlap=SEARCH_OVERLAP,
@@ -198,14 +213,18 @@ class RedditConnector(Connector):
             commented = self._reddit.subreddit("+".join(self._config.comment_subreddits))
             feeds["comments:" + commented.display_name] = _Feed(
                 "comments:" + commented.display_name,
-                lambda limit: commented.comments(limit=limit, request_limit=PAGE_SIZE),
+                lambda limit, params: commented.comments(
+                    limit=limit, request_limit=PAGE_SIZE, params=params
+                ),
                 keep=lambda post: self._is_brand(post) or any(m(post.text) for m in matches),
             )
         for handle in self._accounts:
             account = self._reddit.redditor(handle)
             feeds["user:" + handle] = _Feed(
                 "user:" + handle,
-                lambda limit, a=account: a.comments.new(limit=limit, request_limit=PAGE_SIZE),
+                lambda limit, params, a=account: a.comments.new(
+                    limit=limit, request_limit=PAGE_SIZE, params=params
+                ),
                 keep=lambda _p: True,
             )
         return list(feeds.values())
@@ -232,51 +251,85 @@ class RedditConnector(Connector):
         """New items of one feed down to the stored cursor, and that feed's next cursor.
 
         `seen` holds names within the overlap window so a late-indexed item is still found
-        and an item is never returned twice. After an error mid-feed the newest mark stays
-        put and what was read joins `seen`, so the next poll picks up where this one stopped.
+        and an item is never returned twice. When the page cap or an error stops a read
+        above the cursor, a backlog entry (`after` the last item read, down to its floor)
+        is kept and read on later polls after the newest items, so a burst is not lost.
+        A feed seen for the first time starts from its latest page, not from its history.
         """
         if poll.stopped is not None:
             return saved
         newest: float | None = saved.get("newest")
         seen: dict[str, float] = dict(saved.get("seen") or {})
         floor = newest - feed.overlap if newest is not None else None
-        top = newest
+        budget = self._config.max_pages if newest is not None else 1
+        head = self._read_range(feed, None, floor, budget, seen, poll)
+        budget -= head.pages
+        backlog: list[dict[str, Any]] = []
+        if head.resume and floor is not None:
+            backlog.append({"after": head.resume, "floor": floor})
+        for entry in saved.get("backlog") or []:
+            if poll.stopped is not None or budget <= 0:
+                backlog.append(entry)
+                continue
+            run = self._read_range(feed, entry["after"], entry["floor"], budget, seen, poll)
+            budget -= run.pages
+            if run.resume:
+                backlog.append({"after": run.resume, "floor": entry["floor"]})
+            elif not run.done:
+                backlog.append(entry)
+        if len(backlog) > MAX_BACKLOG:
+            log.warning("reddit: %s: %d backlogs, dropping the oldest", feed.key, len(backlog))
+        tops = [t for t in (newest, head.top) if t is not None]
+        state = _feed_state(max(tops) if tops else None, seen, feed.overlap)
+        if backlog:
+            state["backlog"] = backlog[:MAX_BACKLOG]
+        return state
+
+    def _read_range(
+        self,
+        feed: _Feed,
+        after: str | None,
+        floor: float | None,
+        pages: int,
+        seen: dict[str, float],
+        poll: _Poll,
+    ) -> _Range:
+        """Read newest first from `after` (or the top) until `floor` or `pages` run out."""
+        run = _Range()
+        limit = pages * PAGE_SIZE
         read = 0
-        # A feed seen for the first time starts from its latest page, not from its history.
-        limit = self._config.max_pages * PAGE_SIZE if newest is not None else PAGE_SIZE
         try:
             with _translated():
-                for item in feed.listing(limit):
+                for item in feed.listing(limit, {"after": after} if after else {}):
                     poll.requests_ok = True
                     read += 1
                     data = vars(item)
                     name, created = data.get("name"), data.get("created_utc")
                     if not isinstance(name, str) or not isinstance(created, int | float):
                         poll.skipped += 1
-                        log.warning(
-                            "reddit: skipping item without name/created_utc in %s", feed.key
-                        )
+                        log.warning("reddit: skipping item without name/created_utc: %s", feed.key)
                         continue
                     if floor is not None and created < floor:
+                        run.done = True
                         break
+                    run.last = name
                     if name in seen:
                         continue
                     seen[name] = float(created)
-                    top = max(top or created, created)
-                    post = self._parse(item, data, poll)
+                    run.top = max(run.top or created, created)
+                    post = self._parse(data, poll)
                     if post is not None and feed.keep(post):
                         poll.posts.setdefault(post.native_id, post)
+                else:
+                    run.done = read < limit
         except RetriableSourceError as exc:
             poll.stopped = exc
-            if newest is not None:
-                top = newest
-        if newest is not None and read >= limit:
-            log.warning(
-                "reddit: %s had more new items than max_pages; older ones skipped", feed.key
-            )
-        return _feed_state(top, seen, feed.overlap)
+        run.pages = max(1, -(-read // PAGE_SIZE))
+        if not run.done:
+            run.resume = run.last
+        return run
 
-    def _parse(self, item: Any, data: dict[str, Any], poll: _Poll) -> Post | None:
+    def _parse(self, data: dict[str, Any], poll: _Poll) -> Post | None:
         try:
             return self._to_post(data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -271,6 +271,48 @@ def test_follows_pages_until_the_cursor(api: RecordedAPI, clock: FixedClock) -> 
     assert json.loads(result.cursor)["search:all:(Acme)"]["newest"] == T0 + 1000
 
 
+def test_page_cap_leaves_a_backlog_that_the_next_poll_reads(
+    api: RecordedAPI, clock: FixedClock
+) -> None:
+    brand = BrandConfig(name="Acme", terms=["Acme"])
+    key = "search:all:(Acme)"
+    cursor = json.dumps({key: {"newest": T0, "seen": {}}})
+    page1 = listing([submission(f"t3_p1{i:03d}", T0 + 1000 - i) for i in range(100)], "t3_p1099")
+    api.add("GET", SEARCH, Reply(200, page1))
+    api.add("GET", KARMA, Reply(200, {}), repeat=True)
+    capped = connector(api, clock, brands=[brand], comment_subreddits=[], max_pages=1)
+    first = capped.fetch_new(cursor)
+    assert json.loads(first.cursor)[key]["backlog"] == [{"after": "t3_p1099", "floor": T0 - 900}]
+
+    newest = listing([submission("t3_p0new", T0 + 2000), page1["data"]["children"][0]])
+    rest = listing([submission("t3_p2000", T0 + 10), submission("t3_p2old", T0 - 4000)])
+    api.add("GET", SEARCH, Reply(200, newest), when=lambda q: "after" not in q)
+    api.add("GET", SEARCH, Reply(200, rest), when=lambda q: q.get("after") == ["t3_p1099"])
+    second = connector(api, clock, brands=[brand], comment_subreddits=[], max_pages=2).fetch_new(
+        first.cursor
+    )
+
+    assert [p.native_id for p in second.posts] == ["t3_p2000", "t3_p0new"]
+    state = json.loads(second.cursor)[key]
+    assert (state["newest"], "backlog" in state) == (T0 + 2000, False)
+
+
+def test_error_mid_feed_keeps_what_was_read_and_resumes(
+    api: RecordedAPI, clock: FixedClock
+) -> None:
+    brand = BrandConfig(name="Acme", terms=["Acme"])
+    key = "search:all:(Acme)"
+    cursor = json.dumps({key: {"newest": T0, "seen": {}}})
+    page1 = listing([submission(f"t3_p1{i:03d}", T0 + 1000 - i) for i in range(100)], "t3_p1099")
+    api.add("GET", SEARCH, Reply(200, page1), Reply(503, "busy"))
+    api.add("GET", KARMA, Reply(200, {}))
+
+    result = connector(api, clock, brands=[brand], comment_subreddits=[]).fetch_new(cursor)
+
+    assert len(result.posts) == 100
+    assert json.loads(result.cursor)[key]["backlog"] == [{"after": "t3_p1099", "floor": T0 - 900}]
+
+
 # -- errors --------------------------------------------------------------------------------------
 
 
