@@ -167,22 +167,42 @@ def _post(post: PostRow, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
+def _named_counts(value: Any, name: str) -> list[tuple[str, Any]]:
+    """[(name, count or None)] from {name: count}, [{name: .., "posts": n}] or [name]."""
+    if isinstance(value, dict):
+        return sorted(((str(k), v) for k, v in value.items()), key=lambda kv: -kv[1])
+    if not isinstance(value, list):
+        return []
+    return [
+        (str(item.get(name, "")), item.get("posts"))
+        if isinstance(item, dict)
+        else (str(item), None)
+        for item in value
+    ]
+
+
 def explain_spike(payload: dict[str, Any]) -> str:
-    """A spike alert's payload as one sentence (keys: observed, expected, phrases, categories)."""
+    """A spike alert's payload as one sentence.
+
+    Reads what rules/spike.py records: observed, expected, is_drop, reasons, phrases
+    ([{"phrase", "posts"}]) and categories ([{"category", "posts"}]); missing keys are skipped.
+    """
     parts = []
     observed, expected = payload.get("observed"), payload.get("expected")
-    if observed is not None and expected is not None:
-        parts.append(f"{observed} mentions where about {expected} were expected")
-    phrases = payload.get("top_phrases") or payload.get("phrases") or []
+    if payload.get("is_drop") and payload.get("reasons"):
+        parts.append(str(payload["reasons"][-1]))
+    elif observed is not None and expected is not None:
+        parts.append(f"{observed} mentions in an hour where about {expected} were expected")
+    phrases = _named_counts(payload.get("phrases") or payload.get("top_phrases"), "phrase")
     if phrases:
-        parts.append("top phrases: " + ", ".join(f'"{clean_text(str(p), 60)}"'
-                                                 for p in list(phrases)[:5]))
-    categories = payload.get("categories") or {}
-    if isinstance(categories, dict) and categories:
-        top = sorted(categories.items(), key=lambda kv: -kv[1])[:3]
-        parts.append("mostly " + ", ".join(f"{category_label(str(k))} ({v})" for k, v in top))
-    elif isinstance(categories, list) and categories:
-        parts.append("mostly " + ", ".join(category_label(str(k)) for k in categories[:3]))
+        parts.append("top phrases: " + ", ".join(
+            f'"{clean_text(p, 60)}"' + (f" ({n})" if n is not None else "") for p, n in phrases[:5]
+        ))
+    categories = _named_counts(payload.get("categories"), "category")
+    if categories:
+        parts.append("mostly " + ", ".join(
+            category_label(c) + (f" ({n})" if n is not None else "") for c, n in categories[:3]
+        ))
     return clean_text("; ".join(parts), 400) or "no explanation recorded"
 
 
