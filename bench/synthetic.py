@@ -30,13 +30,14 @@ def posts(count: int, *, seed: int = 7, start: datetime | None = None) -> Iterat
     rng = random.Random(seed)
     start = start or datetime(2026, 11, 16, tzinfo=UTC)
     for index in range(count):
-        handle = f"user{rng.randrange(count // 3 + 1)}"
+        user = rng.randrange(count // 3 + 1)
+        handle = f"user{user}"
         text = f"{rng.choice(OPENERS)} {rng.choice(MIDDLES)}{rng.choice(CLOSERS)}"
         yield Post(
             network="x",
             native_id=str(10_000_000 + index),
             text=text,
             created_at=start + timedelta(seconds=index),
-            author=Author(native_id=handle, handle=handle, followers=rng.randrange(50_000)),
+            author=Author(native_id=handle, handle=handle, followers=(user * 7919) % 50_000),
             engagement=Engagement(likes=rng.randrange(20), reposts=rng.randrange(5)),
         )

@@ -2,67 +2,124 @@
 
 SQLAlchemy's Core executemany builds a parameter dict per row and runs every value through
 its type machinery; at tens of thousands of mentions a second that cost more than scoring the
-posts. Here a statement is compiled once per table and dialect, values go through the same
-column bind processors SQLAlchemy would use (so stored formats are identical), and the driver's
-own `executemany` does the rest. The SQL is the `INSERT ... ON CONFLICT` form that SQLite and
-PostgreSQL share.
+posts. Here a statement is compiled once per table, dialect and row count, values go through
+the same column bind processors SQLAlchemy would use (so stored formats are identical), and one
+multi-row `INSERT ... VALUES (...), (...) ON CONFLICT ... RETURNING` does a whole chunk. That
+form is shared by SQLite (3.35+) and PostgreSQL, and RETURNING tells exactly which rows were
+new without a second query.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Boolean, Connection, Float, Integer, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 from storage.models import UTCDateTime
+
+_UNSET = object()
+CHUNK_ROWS = 400  # x columns stays under SQLite's and PostgreSQL's bound-parameter limits
 
 
 def _sqlite_utc(value: datetime | None) -> str | None:
     """What UTCDateTime + SQLite's DATETIME store, in one C-level call (same text format)."""
     if value is None:
         return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def _remember_last(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Skip re-converting a value equal to the previous one (a batch's shared fetched_at,
+    the empty reasons list of unflagged posts): conversion is the costly part of a write."""
+    last: list[Any] = [_UNSET, None]
+
+    def process(value: Any) -> Any:
+        if value is None:
+            return None
+        if value != last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return process
 
 
 def _processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
-        return _sqlite_utc
-    return column_type._cached_bind_processor(dialect)  # the processor Core itself would use
+    if dialect.name == "sqlite":
+        if isinstance(column_type, UTCDateTime):
+            return _remember_last(_sqlite_utc)
+        if isinstance(column_type, Boolean | Float | Integer):
+            return None  # sqlite3 takes Python bools, ints and floats as they are
+    convert = column_type._cached_bind_processor(dialect)  # the processor Core would use
+    if convert is not None and isinstance(column_type, JSON):
+        return _remember_last(convert)
+    return convert
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BulkInsert:
-    """An INSERT for `columns` of `table`, with an optional ON CONFLICT clause."""
+    """A multi-row INSERT for `columns` of `table`, with optional ON CONFLICT and RETURNING."""
 
-    sql: str
+    table: str
+    columns: tuple[str, ...]
+    mark: str
+    tail: str
     processors: tuple[Callable[[Any], Any] | None, ...]
+    _sql: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def build(
-        cls, table: Table, columns: Sequence[str], dialect: Dialect, *, on_conflict: str = ""
+        cls,
+        table: Table,
+        columns: Sequence[str],
+        dialect: Dialect,
+        *,
+        on_conflict: str = "",
+        returning: str = "",
     ) -> BulkInsert:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        names = ", ".join(columns)
-        marks = ", ".join(mark for _ in columns)
-        sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {on_conflict}".strip()
-        processors = tuple(_processor(table.c[name].type, dialect) for name in columns)
-        return cls(sql, processors)
+        tail = " ".join(
+            p for p in (on_conflict, f"RETURNING {returning}" if returning else "") if p
+        )
+        return cls(
+            table=table.name,
+            columns=tuple(columns),
+            mark="?" if dialect.paramstyle == "qmark" else "%s",
+            tail=tail,
+            processors=tuple(_processor(table.c[name].type, dialect) for name in columns),
+        )
 
-    def execute(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
-        if not rows:
-            return
+    def _statement(self, rows: int) -> str:
+        sql = self._sql.get(rows)
+        if sql is None:
+            one = "(" + ", ".join(self.mark for _ in self.columns) + ")"
+            sql = (
+                f"INSERT INTO {self.table} ({', '.join(self.columns)}) "
+                f"VALUES {', '.join(one for _ in range(rows))} {self.tail}"
+            ).strip()
+            self._sql[rows] = sql
+        return sql
+
+    def _flat(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """Row values in one flat list, each converted by its column's processor."""
         active = [(i, p) for i, p in enumerate(self.processors) if p is not None]
-        if active:
-            converted = []
-            for row in rows:
-                values = list(row)
-                for index, processor in active:
-                    values[index] = processor(values[index])
-                converted.append(tuple(values))
-            rows = converted
-        conn.exec_driver_sql(self.sql, list(rows))  # type: ignore[arg-type]
+        flat: list[Any] = []
+        for row in rows:
+            values = list(row)
+            for index, processor in active:
+                values[index] = processor(values[index])
+            flat.extend(values)
+        return flat
+
+    def execute(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """Insert `rows` (tuples in column order); returns the RETURNING rows, if asked."""
+        returned: list[Any] = []
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            result = conn.exec_driver_sql(self._statement(len(chunk)), tuple(self._flat(chunk)))
+            if self.tail.find("RETURNING") >= 0:
+                returned.extend(result.all())
+        return returned

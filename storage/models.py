@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -74,8 +75,21 @@ class Mention(Base):
     __table_args__ = (
         UniqueConstraint("network", "native_id", name="uq_mention_native"),
         Index("ix_mentions_brand_created", "brand", "created_at"),
-        Index("ix_mentions_tracking", "tracking", "next_refresh_at"),
-        Index("ix_mentions_reply_to", "network", "in_reply_to"),
+        # Partial indexes: only tracked posts and replies are looked up this way, and
+        # leaving the rest out keeps the write path cheap.
+        Index(
+            "ix_mentions_tracking",
+            "next_refresh_at",
+            sqlite_where=text("next_refresh_at IS NOT NULL"),
+            postgresql_where=text("next_refresh_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_mentions_reply_to",
+            "network",
+            "in_reply_to",
+            sqlite_where=text("in_reply_to IS NOT NULL"),
+            postgresql_where=text("in_reply_to IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -188,3 +202,64 @@ class DigestRun(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     recipients: Mapped[str | None] = mapped_column(Text)
+
+
+class SlackMessage(Base):
+    """A top-level Slack message brandmon posted, so a post's later news goes to its thread.
+
+    `kind` is "alert" (one per post, or one per spike/operations alert), "summary" (the
+    message that rolls up alerts over the channel's rate limit) or "summarised" (a post whose
+    alert went into the summary at `ts`). The support team's latest action is kept here;
+    every action is also logged in `alert_actions`.
+    """
+
+    __tablename__ = "slack_messages"
+    __table_args__ = (
+        Index("ix_slack_messages_ts", "channel", "ts"),
+        Index("ix_slack_messages_posted", "channel", "posted_at"),
+        Index("ix_slack_messages_mention", "mention_id"),
+        Index("ix_slack_messages_alert", "alert_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    posted_at: Mapped[datetime]
+    severity: Mapped[str | None] = mapped_column(String(16))
+    escalated_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    status_by: Mapped[str | None] = mapped_column(String(64))
+    status_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+
+
+class AlertAction(Base):
+    """Who pressed which button on which Slack alert, and when (the audit trail)."""
+
+    __tablename__ = "alert_actions"
+    __table_args__ = (Index("ix_alert_actions_message", "message_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("slack_messages.id", ondelete="CASCADE"))
+    mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime]
+
+
+class MentionLabel(Base):
+    """A person's verdict on a mention (e.g. "not_complaint"), kept for tuning the rules."""
+
+    __tablename__ = "mention_labels"
+    __table_args__ = (UniqueConstraint("mention_id", "label", name="uq_mention_label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime]

@@ -94,6 +94,7 @@ class _BulkStatements:
                     "followers = COALESCE(excluded.followers, authors.followers), "
                     "verified = excluded.verified"
                 ),
+                returning="id, network, native_id",
             ),
             mentions=BulkInsert.build(
                 Mention.__table__,  # type: ignore[arg-type]
@@ -125,6 +126,7 @@ class _BulkStatements:
                 ],
                 dialect,
                 on_conflict="ON CONFLICT (network, native_id) DO NOTHING",
+                returning="id, network, native_id",
             ),
             snapshots=BulkInsert.build(
                 EngagementSnapshot.__table__,  # type: ignore[arg-type]
@@ -179,23 +181,21 @@ class Repository:
         unique = list({(m.post.network, m.post.native_id): m for m in reversed(mentions)}.values())
         unique.reverse()
         with self.engine.begin() as conn:
-            known = self._existing(
-                conn, Mention, [(m.post.network, m.post.native_id) for m in unique]
-            )
-            new = [m for m in unique if (m.post.network, m.post.native_id) not in known]
-            author_ids, remember = self._upsert_authors(conn, [m.post for m in new])
-            self._bulk.mentions.execute(
-                conn, [self._mention_row(m, author_ids, fetched_at) for m in new]
-            )
-            followed = [m for m in new if m.tracking or m.alert_kind]
-            ids = self._existing(
-                conn, Mention, [(m.post.network, m.post.native_id) for m in followed]
-            )
+            author_ids, remember = self._upsert_authors(conn, [m.post for m in unique])
+            inserted = {
+                (network, native_id): row_id
+                for row_id, network, native_id in self._bulk.mentions.execute(
+                    conn, [self._mention_row(m, author_ids, fetched_at) for m in unique]
+                )
+            }
+            new = [m for m in unique if (m.post.network, m.post.native_id) in inserted]
             self._bulk.snapshots.execute(
                 conn,
                 [
-                    self._snapshot_row(ids[(m.post.network, m.post.native_id)], m.post, fetched_at)
-                    for m in followed
+                    self._snapshot_row(
+                        inserted[(m.post.network, m.post.native_id)], m.post, fetched_at
+                    )
+                    for m in new
                     if m.tracking
                 ],
             )
@@ -203,7 +203,7 @@ class Repository:
                 (
                     f"{m.alert_kind}:{m.post.network}:{m.post.native_id}",
                     m.alert_kind,
-                    ids[(m.post.network, m.post.native_id)],
+                    inserted[(m.post.network, m.post.native_id)],
                     m.brand,
                     {},
                     "pending",
@@ -211,32 +211,13 @@ class Repository:
                     fetched_at,
                     fetched_at,
                 )
-                for m in followed
+                for m in new
                 if m.alert_kind
             ]
             self._bulk.alerts.execute(conn, alert_rows)
             self._record_success(conn, source, cursor, fetched_at, len(new), quota_remaining)
         self._remember_authors(remember)
         return StoredBatch(len(new), given - len(new), len(alert_rows))
-
-    def _existing(
-        self, conn: Any, model: type[Mention] | type[Author], keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], int]:
-        """Ids of the rows among `keys` (network, native id) that exist already."""
-        by_network: dict[str, list[str]] = {}
-        for network, native_id in keys:
-            by_network.setdefault(network, []).append(native_id)
-        found: dict[tuple[str, str], int] = {}
-        for network, native_ids in by_network.items():
-            for chunk in _chunks(native_ids, 500):
-                rows = conn.execute(
-                    select(model.id, model.native_id).where(
-                        model.network == network, model.native_id.in_(chunk)
-                    )
-                )
-                for row_id, native_id in rows:
-                    found[(network, native_id)] = row_id
-        return found
 
     def _upsert_authors(
         self, conn: Any, posts: Sequence[Post]
@@ -268,8 +249,12 @@ class Repository:
                     changed[key] = row
         if not changed:
             return ids, {}
-        self._bulk.authors.execute(conn, list(changed.values()))
-        fresh = self._existing(conn, Author, list(changed))
+        fresh = {
+            (network, native_id): row_id
+            for row_id, network, native_id in self._bulk.authors.execute(
+                conn, list(changed.values())
+            )
+        }
         ids.update(fresh)
         return ids, {key: (fresh[key], row) for key, row in changed.items() if key in fresh}
 
@@ -409,7 +394,7 @@ class Repository:
                     Author.followers,
                 )
                 .outerjoin(Author, Author.id == Mention.author_id)
-                .where(Mention.tracking.is_(True), Mention.next_refresh_at <= now)
+                .where(Mention.next_refresh_at <= now)
                 .order_by(Mention.next_refresh_at)
                 .limit(limit)
             )

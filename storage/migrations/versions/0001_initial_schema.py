@@ -86,8 +86,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.create_index("ix_mentions_brand_created", ["brand", "created_at"], unique=False)
-        batch_op.create_index("ix_mentions_reply_to", ["network", "in_reply_to"], unique=False)
-        batch_op.create_index("ix_mentions_tracking", ["tracking", "next_refresh_at"], unique=False)
+        batch_op.create_index(
+            "ix_mentions_reply_to",
+            ["network", "in_reply_to"],
+            unique=False,
+            sqlite_where=sa.text("in_reply_to IS NOT NULL"),
+            postgresql_where=sa.text("in_reply_to IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_mentions_tracking",
+            ["next_refresh_at"],
+            unique=False,
+            sqlite_where=sa.text("next_refresh_at IS NOT NULL"),
+            postgresql_where=sa.text("next_refresh_at IS NOT NULL"),
+        )
 
     op.create_table(
         "alerts",
