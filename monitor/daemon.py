@@ -184,6 +184,9 @@ class Daemon:
 
     def start(self) -> BackgroundScheduler:
         """Start the scheduler in background threads; `stop()` ends it."""
+        # A run skipped because the previous one is still going is normal (max_instances=1);
+        # our own jobs log their failures, so only the scheduler's errors are worth showing.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
         scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(max_workers=len(self.connectors) + 3)},
