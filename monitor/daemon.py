@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -24,13 +23,13 @@ from monitor.alerts import AlertSink, Dispatcher, backoff_seconds
 from monitor.clock import Clock
 from monitor.config import AppConfig
 from monitor.pipeline import Pipeline
+from monitor.tracking import EngagementTracker
 from storage.db import open_database
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
 FATAL_PAUSE = timedelta(hours=1)
-REFRESH_BATCH = 100
 
 
 class Daemon:
@@ -55,6 +54,7 @@ class Daemon:
             self.repository, sink, clock=clock, max_attempts=config.alerting.max_attempts
         )
         self.connectors = connectors if connectors is not None else self._build_connectors()
+        self.tracker = EngagementTracker(config, self.repository, self.connectors, clock=clock)
         self._scheduler: BackgroundScheduler | None = None
 
     def _build_connectors(self) -> dict[str, Connector]:
@@ -130,36 +130,7 @@ class Daemon:
 
     def refresh_engagement(self) -> int:
         """Re-read engagement of tracked posts that are due; returns how many were read."""
-        now = self.clock.now()
-        due = self.repository.due_refreshes(now)
-        by_source: dict[str, list] = defaultdict(list)
-        for item in due:
-            by_source[item.source].append(item)
-        refreshed = 0
-        checkpoints = self.config.engagement.checkpoints_minutes
-        for source, items in by_source.items():
-            connector = self.connectors.get(source)
-            if connector is None:
-                continue
-            for start in range(0, len(items), REFRESH_BATCH):
-                chunk = items[start : start + REFRESH_BATCH]
-                try:
-                    found = connector.refresh_engagement([i.native_id for i in chunk])
-                except Exception as exc:  # retried at the next run; polling is unaffected
-                    log.warning("source %s: engagement refresh failed: %s", source, exc)
-                    break
-                for item in chunk:
-                    next_at = None
-                    for minutes in checkpoints:
-                        due_at = item.created_at + timedelta(minutes=minutes)
-                        if due_at > now:
-                            next_at = due_at
-                            break
-                    self.repository.record_engagement(
-                        item.mention_id, found.get(item.native_id), at=now, next_refresh_at=next_at
-                    )
-                    refreshed += 1
-        return refreshed
+        return self.tracker.refresh_due()
 
     def dispatch_alerts(self) -> int:
         return self.dispatcher.dispatch()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from connectors.base import FetchResult, Post
 from monitor.clock import Clock
@@ -19,6 +18,7 @@ from monitor.matching import BrandMatcher, build_matchers
 from monitor.normalise import RejectedPostError, normalise
 from rules.complaint import ComplaintRules
 from rules.replies import suggest_reply
+from rules.viral import next_check_at
 from storage.repository import NewMention, Repository, StoredBatch
 
 log = logging.getLogger(__name__)
@@ -28,15 +28,6 @@ log = logging.getLogger(__name__)
 class _Brand:
     matcher: BrandMatcher
     rules: ComplaintRules
-
-
-def first_refresh_at(created_at: datetime, now: datetime, checkpoints: Sequence[float]) -> datetime:
-    """The first engagement checkpoint still ahead of `now` (or now, if all have passed)."""
-    for minutes in checkpoints:
-        due = created_at + timedelta(minutes=minutes)
-        if due > now:
-            return due
-    return now
 
 
 class Pipeline:
@@ -120,7 +111,12 @@ class Pipeline:
                         reply=reply,
                         tracking=verdict.flagged,
                         next_refresh_at=(
-                            first_refresh_at(post.created_at, now, checkpoints)
+                            next_check_at(
+                                posted_at=post.created_at,
+                                snapshots=(),
+                                now=now,
+                                checkpoints_minutes=checkpoints,
+                            )
                             if verdict.flagged
                             else None
                         ),

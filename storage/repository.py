@@ -57,9 +57,21 @@ class DueRefresh:
 
     mention_id: int
     source: str
+    network: str
     native_id: str
+    brand: str
     created_at: datetime
+    risk: float | None
     followers: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """An alert to queue together with another write (deduplicated by key)."""
+
+    dedupe_key: str
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def _insert_for(engine: Engine) -> Any:
@@ -389,8 +401,11 @@ class Repository:
                 select(
                     Mention.id,
                     Mention.source,
+                    Mention.network,
                     Mention.native_id,
+                    Mention.brand,
                     Mention.created_at,
+                    Mention.risk,
                     Author.followers,
                 )
                 .outerjoin(Author, Author.id == Mention.author_id)
@@ -418,26 +433,31 @@ class Repository:
         at: datetime,
         next_refresh_at: datetime | None,
         risk: float | None = None,
+        alert: NewAlert | None = None,
     ) -> None:
-        """Store a snapshot (when the network still has the post) and schedule the next one."""
-        with self.sessions.begin() as session:
-            values: dict[str, Any] = {
-                "next_refresh_at": next_refresh_at,
-                "tracking": next_refresh_at is not None,
-            }
-            if risk is not None:
-                values["risk"] = risk
+        """Store a snapshot (when the network still has the post), schedule the next one,
+        and queue `alert` for this mention, all in one transaction."""
+        values: dict[str, Any] = {
+            "next_refresh_at": next_refresh_at,
+            "tracking": next_refresh_at is not None,
+        }
+        if risk is not None:
+            values["risk"] = risk
+        with self.engine.begin() as conn:
             if engagement is not None:
-                session.add(
-                    EngagementSnapshot(
-                        mention_id=mention_id,
-                        taken_at=at,
-                        likes=engagement.likes,
-                        reposts=engagement.reposts,
-                        replies=engagement.replies,
-                        quotes=engagement.quotes,
-                        views=engagement.views,
-                    )
+                self._bulk.snapshots.execute(
+                    conn,
+                    [
+                        (
+                            mention_id,
+                            at,
+                            engagement.likes,
+                            engagement.reposts,
+                            engagement.replies,
+                            engagement.quotes,
+                            engagement.views,
+                        )
+                    ],
                 )
                 values |= {
                     "likes": engagement.likes,
@@ -445,7 +465,25 @@ class Repository:
                     "replies": engagement.replies,
                     "quotes": engagement.quotes,
                 }
-            session.execute(update(Mention).where(Mention.id == mention_id).values(**values))
+            conn.execute(update(Mention).where(Mention.id == mention_id).values(**values))
+            if alert is not None:
+                brand = conn.scalar(select(Mention.brand).where(Mention.id == mention_id))
+                self._bulk.alerts.execute(
+                    conn,
+                    [
+                        (
+                            alert.dedupe_key,
+                            alert.kind,
+                            mention_id,
+                            brand,
+                            alert.payload,
+                            "pending",
+                            0,
+                            at,
+                            at,
+                        )
+                    ],
+                )
 
     # -- alert outbox -------------------------------------------------------------------------
 

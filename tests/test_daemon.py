@@ -115,5 +115,5 @@ def test_flagged_posts_get_one_alert_and_are_tracked(tmp_path, db_url, clock) ->
     mention = complaints[0].mention
     assert mention is not None
     assert mention.native_id == "1"
-    assert mention.tracking
+    assert mention.risk is not None  # its engagement was re-read and scored
     assert mention.reply
