@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -108,12 +109,84 @@ SourceConfig = Annotated[
 ]
 
 
+SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+SLACK_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+
+
+def _channel_id(value: str | None) -> str | None:
+    """Channel IDs, not names: recovery after a crash reads the channel's history by ID."""
+    if value is not None and not SLACK_CHANNEL_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a channel ID; use the ID (like C0123ABCD) from the channel's "
+            "details in Slack, not its name"
+        )
+    return value
+
+
+class SlackRateLimit(Strict):
+    """At most `max_messages` top-level alerts per channel in any `per_minutes` window; the
+    rest are rolled into one summary message so a storm does not bury the channel."""
+
+    max_messages: int = Field(default=10, ge=1)
+    per_minutes: float = Field(default=10, gt=0)
+
+
+class QuietHours(Strict):
+    """A daily window in the config's `timezone` (it may cross midnight, e.g. 22:00-07:00).
+
+    `hold` keeps every support alert pending until the window ends; `escalations_only` lets
+    escalations through and holds the rest. Operations alerts are never held.
+    """
+
+    start: time
+    end: time
+    policy: Literal["hold", "escalations_only"] = "hold"
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours start and end are the same time")
+        return self
+
+
 class SlackConfig(Strict):
-    bot_token: SecretStr | None = None
-    app_token: SecretStr | None = None
-    channel: str = "#support"
-    ops_channel: str | None = None
+    bot_token: SecretStr | None = Field(default=None, description="xoxb-... (chat:write)")
+    app_token: SecretStr | None = Field(
+        default=None, description="xapp-... (connections:write): enables the alert buttons"
+    )
+    channel: str | None = Field(default=None, description="support channel ID, e.g. C0123ABCD")
+    ops_channel: str | None = Field(
+        default=None, description="channel ID for source failures; default: `channel`"
+    )
+    escalate_to: str = Field(
+        default="here", description='"here", "channel" or a user group ID (S0123ABCD)'
+    )
     base_url: str = "https://slack.com/api/"
+    timeout_seconds: float = Field(default=10, gt=0)
+    rate_limit: SlackRateLimit = Field(default_factory=SlackRateLimit)
+    quiet_hours: QuietHours | None = None
+    snooze_minutes: float = Field(default=60, gt=0)
+
+    _ids = field_validator("channel", "ops_channel")(_channel_id)
+
+    @field_validator("escalate_to")
+    @classmethod
+    def _escalation_target(cls, value: str) -> str:
+        if value in {"here", "channel"} or SLACK_USERGROUP_ID.match(value):
+            return value
+        raise ValueError(f'{value!r}: use "here", "channel" or a user group ID like S0123ABCD')
+
+
+class ReplyConfig(Strict):
+    """Suggested replies: per-brand template files and what a reply may promise."""
+
+    templates: dict[str, Path] = Field(
+        default_factory=dict,
+        description="brand name -> YAML file overriding rules/data/replies.yaml",
+    )
+    allow_refund_mention: bool = Field(
+        default=False, description="let replies say a refund will be looked at"
+    )
 
 
 class AlertingConfig(Strict):
@@ -121,10 +194,20 @@ class AlertingConfig(Strict):
 
     sink: Literal["console", "slack"] = "console"
     slack: SlackConfig = Field(default_factory=SlackConfig)
+    replies: ReplyConfig = Field(default_factory=ReplyConfig)
     risk_threshold: float = Field(default=60, ge=0, le=100)
     escalation_threshold: float = Field(default=85, ge=0, le=100)
     dispatch_interval_seconds: float = Field(default=10, gt=0)
+    spike_check_interval_seconds: float = Field(
+        default=300, gt=0, description="how often the last complete hour is checked for spikes"
+    )
     max_attempts: int = Field(default=8, ge=1)
+
+    @model_validator(mode="after")
+    def _slack_needs_a_channel(self) -> AlertingConfig:
+        if self.sink == "slack" and self.slack.channel is None:
+            raise ValueError("alerting.slack.channel is required when sink is slack")
+        return self
 
 
 class SmtpConfig(Strict):

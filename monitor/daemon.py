@@ -23,6 +23,7 @@ from monitor.alerts import AlertSink, Dispatcher, backoff_seconds
 from monitor.clock import Clock
 from monitor.config import AppConfig
 from monitor.pipeline import Pipeline
+from monitor.spikes import SpikeWatch
 from monitor.tracking import EngagementTracker
 from storage.db import open_database
 from storage.repository import Repository
@@ -55,6 +56,7 @@ class Daemon:
         )
         self.connectors = connectors if connectors is not None else self._build_connectors()
         self.tracker = EngagementTracker(config, self.repository, self.connectors, clock=clock)
+        self.spikes = SpikeWatch(config, self.repository, clock=clock)
         self._scheduler: BackgroundScheduler | None = None
 
     def _build_connectors(self) -> dict[str, Connector]:
@@ -140,6 +142,7 @@ class Daemon:
         for name in self.connectors:
             self.poll(name)
         self.refresh_engagement()
+        self.spikes.check()
         self.dispatch_alerts()
 
     # -- scheduling -----------------------------------------------------------------------------
@@ -187,6 +190,13 @@ class Daemon:
             "interval",
             seconds=self.config.alerting.dispatch_interval_seconds,
             id="dispatch",
+            next_run_time=_soon(),
+        )
+        scheduler.add_job(
+            self._guarded("spikes", self.spikes.check),
+            "interval",
+            seconds=self.config.alerting.spike_check_interval_seconds,
+            id="spikes",
             next_run_time=_soon(),
         )
         scheduler.start()
