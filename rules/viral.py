@@ -213,7 +213,7 @@ def _span(delta: timedelta) -> str:
 
 
 # Weights of the score's parts; they sum to 100.
-W_SIZE, W_VELOCITY, W_ACCEL, W_REACH, W_RATIO = 40.0, 20.0, 10.0, 15.0, 15.0
+W_SIZE, W_VELOCITY, W_ACCEL, W_REACH, W_RATIO = 45.0, 20.0, 10.0, 10.0, 15.0
 
 
 def assess_risk(
@@ -230,10 +230,13 @@ def assess_risk(
 ) -> RiskAssessment:
     """Score a post's risk of spreading from the snapshots taken up to `now`.
 
-    Parts: projected final engagement (40), velocity over the last interval (20),
-    acceleration against the interval before (10), author reach (15), and the share of
-    replies and quotes once there are 20 reactions (15) -- a post whose answers outnumber its
-    likes is being "ratioed", usually by people who agree with the complaint.
+    Parts: projected final engagement (45 at 2,000), velocity over the last interval (20 at
+    500/h), acceleration against the interval before (10 at double), author reach (10 at
+    1M), and the share of replies and quotes once there are 20 reactions (15 at 60%) -- a
+    post whose answers outnumber its likes is being "ratioed", usually by people who agree
+    with the complaint. Sizes count on a log scale, so a post heading for 2,000 engagements
+    at 200/h scores about 60 (the default alert threshold), and 1,000 at 100/h with an angry
+    40% reply share about the same.
     `author_followers=None` (unknown) counts the author as a typical user (`mean_degree`).
     """
     intervals = _intervals(posted_at, snapshots, now)
@@ -261,10 +264,12 @@ def assess_risk(
         f"projected {_human(projected)} engagements within {_span(horizon)} "
         f"(now {_human(current)}, branching {branching:.2f})"
     ]
-    if branching >= 1.0:
+    shares = sum(i.shares for i in intervals)
+    if shares > 4 and branching * (1.0 - 2.0 / math.sqrt(shares)) >= 1.0:
+        # m >= 1 even at about two standard errors down (a count of S has error ~sqrt(S))
         reasons.append("self-sustaining spread: each share brings more than one share")
-    score = W_SIZE * _ramp(projected, 20, 5000)
-    part = _ramp(velocity, 10, 1000)
+    score = W_SIZE * _ramp(projected, 20, 2000)
+    part = _ramp(velocity, 5, 500)
     if part:
         score += W_VELOCITY * part
         reasons.append(f"velocity {_human(velocity)} engagements/h")

@@ -125,6 +125,12 @@ def test_runaway_sharing_is_self_sustaining_but_finite() -> None:
     assert risk.current < risk.projected_final < float("inf")
 
 
+def test_two_lucky_reposts_are_not_called_self_sustaining() -> None:
+    risk = assess(snap(30, likes=3, reposts=2), followers=100)
+    assert risk.branching >= 1
+    assert not any("self-sustaining" in r for r in risk.reasons)
+
+
 def test_as_dict_is_json_ready() -> None:
     data = assess(snap(5, likes=3), snap(15, likes=9, replies=2)).as_dict()
     assert set(data) >= {"score", "projected_final", "velocity_per_hour", "acceleration", "reasons"}
