@@ -178,7 +178,13 @@ def main() -> None:
         f"{r['err_oracle']:>18.3f}{r['auc_oracle']:>16.3f}"
     )
     sizes = "  ".join(
-        f"{k.removeprefix('err_model_')}+: {v:.3f}" for k, v in r.items() if "err_model_" in k
+        f"{label}: {r[key]:.3f}"
+        for label, key in (
+            ("10-29", "err_model_10"),
+            ("30-99", "err_model_30"),
+            ("100+", "err_model_100"),
+        )
+        if key in r
     )
     print(f"brandmon median rel. error by count at 1 h: {sizes}")
     print(
