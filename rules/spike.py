@@ -52,6 +52,7 @@ class SpikeDecision:
     expected: float
     threshold: float
     reasons: tuple[str, ...]
+    silent_hours: int = 0  # trailing hours with no posts; with is_drop, when the silence began
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -61,6 +62,7 @@ class SpikeDecision:
             "expected": round(self.expected, 2),
             "threshold": round(self.threshold, 2),
             "reasons": list(self.reasons),
+            "silent_hours": self.silent_hours,
         }
 
 
@@ -163,7 +165,9 @@ def evaluate_latest(
             f"silent for {silent_hours} h where {silent_expected:.0f} posts were expected: "
             "check the source"
         )
-    return SpikeDecision(is_spike, is_drop, observed, expected, threshold, tuple(reasons))
+    return SpikeDecision(
+        is_spike, is_drop, observed, expected, threshold, tuple(reasons), silent_hours
+    )
 
 
 _FILLERS = """a an the and or but so to of in on at for with from by as if is are was were be been

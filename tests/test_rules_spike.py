@@ -163,6 +163,7 @@ def test_drop_detector(rate: int, silent_hours: int, drop: bool) -> None:
     counts[-silent_hours:] = [0] * silent_hours
     decision = evaluate_latest(counts, starts)
     assert decision.is_drop is drop
+    assert decision.silent_hours == (silent_hours if rate else len(counts))
     assert any("check the source" in r for r in decision.reasons) is drop
 
 
