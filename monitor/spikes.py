@@ -85,8 +85,9 @@ class SpikeWatch:
         for source in self._config.sources:
             counts, starts = self._hourly(Mention.source == source, end=end)
             decision = evaluate_latest(counts, starts)
+            silent_since = hour - (decision.silent_hours - 1) * HOUR
             if decision.is_drop and self._repository.queue_alert(
-                dedupe_key=f"ops:silent:{source}:{hour:%Y-%m-%dT%H}",
+                dedupe_key=f"ops:silent:{source}:{silent_since:%Y-%m-%dT%H}",  # once per outage
                 kind="operations",
                 at=now,
                 payload={

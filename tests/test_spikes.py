@@ -74,8 +74,11 @@ def _at(post, hour: datetime, i: int):
 def test_burst_raises_one_explained_spike_and_silence_an_ops_alert(engine) -> None:
     repo = Repository(engine)
     _history(repo, burst=50, quiet_stops=True)
-    watch = SpikeWatch(CONFIG, repo, clock=FixedClock(NOW))
+    clock = FixedClock(NOW)
+    watch = SpikeWatch(CONFIG, repo, clock=clock)
     watch.check()
+    watch.check()
+    clock.advance(hours=1)  # the source is still silent an hour later: no second ops alert
     watch.check()
     with repo.sessions() as session:
         alerts = list(session.scalars(select(Alert).order_by(Alert.id)))
