@@ -251,10 +251,12 @@ class RedditConnector(Connector):
         """New items of one feed down to the stored cursor, and that feed's next cursor.
 
         `seen` holds names within the overlap window so a late-indexed item is still found
-        and an item is never returned twice. When the page cap or an error stops a read
-        above the cursor, a backlog entry (`after` the last item read, down to its floor)
-        is kept and read on later polls after the newest items, so a burst is not lost.
-        A feed seen for the first time starts from its latest page, not from its history.
+        and an item is never returned twice; a full page of items already seen ends the
+        read early, so a busy feed does not pay for the whole window on every poll. When
+        the page cap or an error stops a read above the cursor, a backlog entry (`after`
+        the last item read, down to its floor) is kept and read on later polls after the
+        newest items, so a burst is not lost. A feed seen for the first time starts from
+        its latest page, not from its history.
         """
         if poll.stopped is not None:
             return saved
@@ -262,7 +264,7 @@ class RedditConnector(Connector):
         seen: dict[str, float] = dict(saved.get("seen") or {})
         floor = newest - feed.overlap if newest is not None else None
         budget = self._config.max_pages if newest is not None else 1
-        head = self._read_range(feed, None, floor, budget, seen, poll)
+        head = self._read_range(feed, None, floor, budget, seen, poll, stop_on_seen=True)
         budget -= head.pages
         backlog: list[dict[str, Any]] = []
         if head.resume and floor is not None:
@@ -279,10 +281,12 @@ class RedditConnector(Connector):
                 backlog.append(entry)
         if len(backlog) > MAX_BACKLOG:
             log.warning("reddit: %s: %d backlogs, dropping the oldest", feed.key, len(backlog))
+        backlog = backlog[:MAX_BACKLOG]
         tops = [t for t in (newest, head.top) if t is not None]
-        state = _feed_state(max(tops) if tops else None, seen, feed.overlap)
+        floors = [b["floor"] for b in backlog]
+        state = _feed_state(max(tops) if tops else None, seen, feed.overlap, floors)
         if backlog:
-            state["backlog"] = backlog[:MAX_BACKLOG]
+            state["backlog"] = backlog
         return state
 
     def _read_range(
@@ -293,11 +297,13 @@ class RedditConnector(Connector):
         pages: int,
         seen: dict[str, float],
         poll: _Poll,
+        *,
+        stop_on_seen: bool = False,
     ) -> _Range:
         """Read newest first from `after` (or the top) until `floor` or `pages` run out."""
         run = _Range()
         limit = pages * PAGE_SIZE
-        read = 0
+        read = seen_in_a_row = 0
         try:
             with _translated():
                 for item in feed.listing(limit, {"after": after} if after else {}):
@@ -314,7 +320,12 @@ class RedditConnector(Connector):
                         break
                     run.last = name
                     if name in seen:
+                        seen_in_a_row += 1
+                        if stop_on_seen and seen_in_a_row >= PAGE_SIZE:
+                            run.done = True
+                            break
                         continue
+                    seen_in_a_row = 0
                     seen[name] = float(created)
                     run.top = max(run.top or created, created)
                     post = self._parse(data, poll)
@@ -465,11 +476,14 @@ def _permalink(data: dict[str, Any]) -> str:
     return f"/r/{data['subreddit']}/comments/{str(data['link_id'])[3:]}/_/{data['id']}/"
 
 
-def _feed_state(newest: float | None, seen: dict[str, float], overlap: float) -> dict[str, Any]:
-    """Keep the names inside the overlap window below `newest` (ties included), bounded."""
+def _feed_state(
+    newest: float | None, seen: dict[str, float], overlap: float, floors: list[float]
+) -> dict[str, Any]:
+    """Keep the names inside the overlap window below `newest` (ties included) and, while
+    backlogs remain, down to their floors, so nothing read is returned twice; bounded."""
     if newest is None:
         return {}
-    floor = newest - overlap
+    floor = min([newest - overlap, *floors])
     kept = sorted(((c, n) for n, c in seen.items() if c >= floor), reverse=True)[:MAX_SEEN]
     return {"newest": newest, "seen": {n: c for c, n in kept}}
 

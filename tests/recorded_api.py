@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -74,15 +75,20 @@ Responder = Reply | Callable[[Recorded], Reply]
 @dataclass
 class _Route:
     method: str
-    path: str
+    path: str | re.Pattern[str]
     when: Callable[[Query], bool] | None
     replies: list[Responder]
     repeat: bool
 
     def matches(self, request: Recorded) -> bool:
+        path_ok = (
+            self.path == request.path
+            if isinstance(self.path, str)
+            else self.path.fullmatch(request.path) is not None
+        )
         return (
             self.method == request.method
-            and self.path == request.path
+            and path_ok
             and bool(self.replies)
             and (self.when is None or self.when(request.query))
         )
@@ -133,14 +139,17 @@ class RecordedAPI:
     def add(
         self,
         method: str,
-        path: str,
+        path: str | re.Pattern[str],
         *replies: Responder,
         when: Callable[[Query], bool] | None = None,
         repeat: bool = False,
         first: bool = False,
     ) -> None:
-        """Queue `replies` for `method path`; routes are tried in the order added, except
-        that `first=True` puts this one ahead of all others (to override a default)."""
+        """Queue `replies` for `method path` (a compiled pattern matches whole paths).
+
+        Routes are tried in the order added; `first=True` puts this one ahead of all others
+        (to override a default). A callable reply builds the response from the request.
+        """
         route = _Route(method.upper(), path, when, list(replies), repeat)
         with self._lock:
             self._routes.insert(0, route) if first else self._routes.append(route)
@@ -167,6 +176,9 @@ class RecordedAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without this, Nagle's algorithm and the
+            # client's delayed ACK add about 40 ms to every response.
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)

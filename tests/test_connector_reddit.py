@@ -297,6 +297,17 @@ def test_page_cap_leaves_a_backlog_that_the_next_poll_reads(
     assert (state["newest"], "backlog" in state) == (T0 + 2000, False)
 
 
+def test_a_page_of_seen_items_ends_the_read(api: RecordedAPI, clock: FixedClock) -> None:
+    brand = BrandConfig(name="Acme", terms=["Acme"])
+    items = [submission(f"t3_s{i:03d}", T0 + 1000 - i) for i in range(100)]
+    cursor = json.dumps(
+        {"search:all:(Acme)": {"newest": T0 + 1000, "seen": {i["data"]["name"]: 0 for i in items}}}
+    )
+    api.add("GET", SEARCH, Reply(200, listing(items, after="t3_s099")))
+    result = connector(api, clock, brands=[brand], comment_subreddits=[]).fetch_new(cursor)
+    assert (result.posts, api.count("GET", SEARCH)) == ([], 1)
+
+
 def test_error_mid_feed_keeps_what_was_read_and_resumes(
     api: RecordedAPI, clock: FixedClock
 ) -> None:
