@@ -56,7 +56,12 @@ class SpikeWatch:
         counts = {
             datetime.strptime(b, "%Y-%m-%d %H").replace(tzinfo=end.tzinfo): n for b, n in rows
         }
-        starts = [start + i * HOUR for i in range(int(HISTORY / HOUR))]
+        if not counts:
+            return [], []
+        # Hours before the first known post are unknown (brandmon was not watching yet),
+        # not quiet: the series starts at the first one.
+        first = min(counts)
+        starts = [first + i * HOUR for i in range(int((end - first) / HOUR))]
         return [counts.get(s, 0) for s in starts], starts
 
     def _last_alert(self, prefix: str) -> datetime | None:
@@ -77,6 +82,8 @@ class SpikeWatch:
                 ("mentions", (Mention.brand == brand.name, Mention.from_brand.is_(False))),
             ):
                 counts, starts = self._hourly(*where, end=end)
+                if not counts:
+                    continue
                 prefix = f"spike:{brand.name}:{metric}:"
                 decision = evaluate_latest(counts, starts, last_spike_at=self._last_alert(prefix))
                 if not decision.is_spike:
@@ -84,17 +91,22 @@ class SpikeWatch:
                 queued += self._queue_spike(prefix, brand.name, metric, hour, where, decision)
         for source in self._config.sources:
             counts, starts = self._hourly(Mention.source == source, end=end)
+            if not counts:
+                continue
             decision = evaluate_latest(counts, starts)
             silent_since = hour - (decision.silent_hours - 1) * HOUR
-            if decision.is_drop and self._repository.queue_alert(
-                dedupe_key=f"ops:silent:{source}:{silent_since:%Y-%m-%dT%H}",  # once per outage
-                kind="operations",
-                at=now,
-                payload={
-                    "source": source,
-                    "problem": " ".join(decision.reasons[-1:]),
-                    "check": f"the {source} source and its credentials",
-                },
+            if (
+                decision.is_drop
+                and self._repository.queue_alert(
+                    dedupe_key=f"ops:silent:{source}:{silent_since:%Y-%m-%dT%H}",  # once per outage
+                    kind="operations",
+                    at=now,
+                    payload={
+                        "source": source,
+                        "problem": " ".join(decision.reasons[-1:]),
+                        "check": f"the {source} source and its credentials",
+                    },
+                )
             ):
                 queued += 1
         return queued

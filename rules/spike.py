@@ -37,6 +37,9 @@ from datetime import datetime, timedelta
 
 HOUR = timedelta(hours=1)
 CHI2_1_MEDIAN = 0.455
+COLD_HOURS = 12  # history needed before a first, rhythm-blind judgement
+COLD_Z = 5.0
+COLD_RATIO = 3.0
 
 
 def _root(x: float) -> float:
@@ -90,6 +93,19 @@ def _baseline(counts: Mapping[int, int], at: int, weeks: int) -> tuple[float, in
     return None
 
 
+def _cold_baseline(counts: Mapping[int, int], at: int) -> tuple[float, int, str] | None:
+    """Before three days are known: the busiest of the previous `COLD_HOURS` hours.
+
+    It knows no daily rhythm, so the reference is the busiest recent hour and
+    `evaluate_latest` asks for `COLD_RATIO` times it beyond a wider band (`COLD_Z`): a normal
+    morning or afternoon rise stays quiet, and a new install still catches an outage storm.
+    """
+    recent = [counts[h] for h in range(at - COLD_HOURS, at) if h in counts]
+    if len(recent) < COLD_HOURS:
+        return None
+    return float(max(recent)), len(recent), "hours"
+
+
 def _dispersion(counts: Mapping[int, int], newest: int, hours: int, weeks: int) -> float:
     """How much noisier than Poisson the recent hours were, at least 1 (see module doc)."""
     residuals = []
@@ -138,8 +154,13 @@ def evaluate_latest(
     newest, observed = bucket_starts[-1], counts[-1]
     last = max(table)
     base = _baseline(table, last, weeks)
+    basis = "same hour, last {refs} {unit}"
     if base is None:
-        reason = f"learning the rhythm: {len(counts)} h of history, need 3 days"
+        base = _cold_baseline(table, last)
+        z, min_ratio = max(z, COLD_Z), max(min_ratio, COLD_RATIO)
+        basis = "busiest of the last {refs} {unit}; no daily rhythm known yet"
+    if base is None:
+        reason = f"learning the rhythm: {len(counts)} h of history, need {COLD_HOURS} h"
         return SpikeDecision(False, False, observed, 0.0, 0.0, (reason,))
     expected, refs, unit = base
     dispersion = _dispersion(table, last, dispersion_hours, weeks)
@@ -147,7 +168,7 @@ def evaluate_latest(
     threshold = max(float(min_count), band, min_ratio * expected)
     reasons = [
         f"{observed} posts in the hour from {newest:%a %H:00} UTC; expected {expected:.1f} "
-        f"(same hour, last {refs} {unit})"
+        f"({basis.format(refs=refs, unit=unit)})"
     ]
 
     is_spike = observed >= threshold

@@ -108,7 +108,8 @@ def test_realistic_noise_gives_no_false_alarm_over_a_week() -> None:
 @pytest.mark.parametrize(
     ("hours", "expected_reason"),
     [
-        (2 * 24, "learning the rhythm"),
+        (6, "learning the rhythm"),
+        (2 * 24, "busiest of the last 12 hours; no daily rhythm known yet"),
         (5 * 24 + 1, "same hour, last 5 days"),
         (2 * 168 + 1, "same hour, last 2 weeks"),
     ],
@@ -118,6 +119,15 @@ def test_baseline_falls_back_while_history_is_short(hours: int, expected_reason:
     decision = evaluate_latest(counts, starts)
     assert expected_reason in decision.reasons[0]
     assert not decision.is_spike
+
+
+def test_first_day_catches_an_outage_but_not_the_morning_rise() -> None:
+    counts, starts = series(hours=30)  # starts 18:00 Sunday; the morning rise is 2 -> 10
+    morning = [evaluate_latest(counts[: i + 1], starts[: i + 1]) for i in range(12, 18)]
+    assert [starts[i].hour for i in (12, 17)] == [6, 11]
+    assert not any(d.is_spike for d in morning)
+    counts[-1] = 10 * max(counts) + 20
+    assert evaluate_latest(counts, starts).is_spike
 
 
 def test_missing_hours_are_unknown_not_zero() -> None:
