@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from connectors.base import Connector
+from connectors.reddit import RedditConnector
 from connectors.replay import ReplayConnector
+from connectors.x import XConnector
 from monitor.clock import Clock
 from monitor.config import BrandConfig, SourceConfig
 
 CONNECTORS: dict[str, type[Connector]] = {
     "replay": ReplayConnector,
+    "x": XConnector,
+    "reddit": RedditConnector,
 }
 
 

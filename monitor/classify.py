@@ -57,7 +57,7 @@ def classify_file(
     count = 0
     with target.open("w", encoding="utf-8") as out:
         for number, text in rows:
-            result = rules.judge(clean_text(text)).as_dict()
+            result = rules.judge(clean_text(text, unescape_html=True)).as_dict()
             out.write(json.dumps({"row": number, **result}, ensure_ascii=False) + "\n")
             count += 1
     return count

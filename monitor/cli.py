@@ -44,9 +44,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.daemon import Daemon
     from monitor.sinks import build_sink
 
-    config = load_config(find_config(args.config))
+    path = find_config(args.config)
+    config = load_config(path)
     _setup_logging(config.log_level)
-    daemon = Daemon(config, clock=SystemClock(), sink=build_sink(config, out=sys.stdout))
+    try:
+        daemon = Daemon(config, clock=SystemClock(), sink=build_sink(config, out=sys.stdout))
+    except ConfigError as exc:
+        raise ConfigError(str(path), exc.key, exc.reason) from exc
     if args.once:
         daemon.run_once()
         daemon.stop()

@@ -21,7 +21,7 @@ from connectors.base import Connector
 from connectors.errors import FatalSourceError, RetriableSourceError
 from monitor.alerts import AlertSink, Dispatcher, backoff_seconds
 from monitor.clock import Clock
-from monitor.config import AppConfig
+from monitor.config import AppConfig, ConfigError
 from monitor.pipeline import Pipeline
 from monitor.spikes import SpikeWatch
 from monitor.tracking import EngagementTracker
@@ -60,11 +60,16 @@ class Daemon:
         self._scheduler: BackgroundScheduler | None = None
 
     def _build_connectors(self) -> dict[str, Connector]:
-        return {
-            name: build_connector(source, self.config.brands, clock=self.clock)
-            for name, source in self.config.sources.items()
-            if source.enabled
-        }
+        """One connector per enabled source; a source that cannot start is a config error."""
+        built: dict[str, Connector] = {}
+        for name, source in self.config.sources.items():
+            if not source.enabled:
+                continue
+            try:
+                built[name] = build_connector(source, self.config.brands, clock=self.clock)
+            except (ValueError, FatalSourceError, OSError) as exc:
+                raise ConfigError("config", f"sources.{name}", str(exc)) from exc
+        return built
 
     # -- jobs -----------------------------------------------------------------------------------
 
@@ -117,7 +122,7 @@ class Daemon:
 
     def _pause(self, name: str, exc: FatalSourceError) -> None:
         now = self.clock.now()
-        what = exc.credential or "the source's credentials"
+        what = f"sources.{name}.{exc.credential}" if exc.credential else "its credentials"
         reason = f"{exc} — check {what}"
         self.repository.record_failure(
             name, error=reason, at=now, paused_until=now + FATAL_PAUSE, paused_reason=reason

@@ -1,5 +1,5 @@
 """Make untrusted post text safe to store and judge: one form of Unicode, no control
-characters, HTML entities decoded, a bounded length. A post missing what brandmon needs is
+characters, a bounded length. A post missing what brandmon needs is
 rejected with a reason rather than crashing the batch.
 """
 
@@ -24,8 +24,11 @@ class RejectedPostError(ValueError):
     """A post that cannot be used; the message says why."""
 
 
-def clean_text(text: str) -> str:
-    text = html.unescape(text) if "&" in text else text
+def clean_text(text: str, *, unescape_html: bool = False) -> str:
+    """Normalised text; `unescape_html` for exported API text (`&amp;`), which connectors
+    already decode for the daemon."""
+    if unescape_html and "&" in text:
+        text = html.unescape(text)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
         text = _INVISIBLE.sub("", text)

@@ -11,7 +11,7 @@ from rules.replies import suggest_reply
 def score_text(text: str, *, network: str = "x", handle: str | None = None) -> dict[str, Any]:
     from monitor.normalise import clean_text
 
-    verdict = default_rules().judge(clean_text(text))
+    verdict = default_rules().judge(clean_text(text, unescape_html=True))
     result: dict[str, Any] = verdict.as_dict()
     if verdict.flagged:
         result["suggested_reply"] = suggest_reply(

@@ -242,6 +242,8 @@ class Repository:
         wanted: dict[tuple[str, str], tuple[Any, ...]] = {}
         for post in posts:
             a = post.author
+            if not a.native_id:  # deleted or unknown author: the mention keeps no author
+                continue
             wanted[(post.network, a.native_id)] = (
                 post.network,
                 a.native_id,

@@ -93,7 +93,7 @@ def test_rate_limit_waits_until_reset(tmp_path, db_url, clock) -> None:
 
 
 def test_rejected_credentials_pause_the_source_and_alert_ops_once(tmp_path, db_url, clock) -> None:
-    error = FatalSourceError("401 Unauthorized", credential="X_BEARER_TOKEN")
+    error = FatalSourceError("401 Unauthorized", credential="bearer_token")
     daemon = _daemon(tmp_path, db_url, clock, Broken(error))
     daemon.poll("bad")
     clock.advance(hours=2)
@@ -101,8 +101,8 @@ def test_rejected_credentials_pause_the_source_and_alert_ops_once(tmp_path, db_u
     daemon.dispatch_alerts()
     ops = [v.alert for v in daemon.sink.views if v.alert.kind == "operations"]  # type: ignore[attr-defined]
     assert len(ops) == 2  # one per hour at most
-    assert ops[0].payload["check"] == "X_BEARER_TOKEN"
-    assert "X_BEARER_TOKEN" in (daemon.repository.source_state("bad").paused_reason or "")  # type: ignore[union-attr]
+    assert ops[0].payload["check"] == "sources.bad.bearer_token"
+    assert "sources.bad.bearer_token" in (daemon.repository.source_state("bad").paused_reason or "")  # type: ignore[union-attr]
 
 
 def test_flagged_posts_get_one_alert_and_are_tracked(tmp_path, db_url, clock) -> None:

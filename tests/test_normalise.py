@@ -14,7 +14,7 @@ from tests.factories import make_post
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [
-        ("AT&amp;T &lt;3", "AT&T <3"),
+        ("AT&amp;T stays as typed", "AT&amp;T stays as typed"),
         ("Kes\u200btrel is down", "Kestrel is down"),
         ("e\u0301t\u00e9", "\u00e9t\u00e9"),
         ("bell\x07 and \x1b[31mred", "bell and [31mred"),
@@ -23,6 +23,10 @@ from tests.factories import make_post
 )
 def test_clean_text(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
+
+
+def test_exported_api_text_can_be_unescaped() -> None:
+    assert clean_text("AT&amp;T &lt;3", unescape_html=True) == "AT&T <3"
 
 
 def test_huge_text_is_truncated_cleanly() -> None:
