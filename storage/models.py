@@ -204,6 +204,10 @@ class DigestRun(Base):
     recipients: Mapped[str | None] = mapped_column(Text)
 
 
+# The digest's scans: a brand's mentions by others, or its own replies, in a time range.
+Index("ix_mentions_brand_own", Mention.brand, Mention.from_brand, Mention.created_at)
+
+
 class SlackMessage(Base):
     """A top-level Slack message brandmon posted, so a post's later news goes to its thread.
 

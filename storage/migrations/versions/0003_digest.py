@@ -1,4 +1,4 @@
-"""weekly digest: the digest_runs ledger and a covering index for the digest's aggregates
+"""weekly digest: the digest_runs ledger, and an index for the digest's per-day scans
 
 Revision ID: 0003_digest
 Revises: 0001
@@ -37,9 +37,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("digest_runs", schema=None) as batch_op:
         batch_op.create_index("ix_digest_runs_status", ["status", "next_attempt_at"])
+    # The digest reads mentions by others (from_brand false) and the brand's own replies
+    # (true) of one brand in a time range: with from_brand in the key both are one range.
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.create_index("ix_mentions_brand_own", ["brand", "from_brand", "created_at"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.drop_index("ix_mentions_brand_own")
     with op.batch_alter_table("digest_runs", schema=None) as batch_op:
         batch_op.drop_index("ix_digest_runs_status")
     op.drop_table("digest_runs")
