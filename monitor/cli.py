@@ -93,11 +93,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.clock import SystemClock
     from monitor.status import print_status
 
     config = load_config(find_config(args.config))
-    print_status(config, out=sys.stdout)
-    return 0
+    return 0 if print_status(config, out=sys.stdout, now=SystemClock().now()) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 
-from monitor.config import AppConfig
+from monitor.config import AppConfig, SourceConfig
 from storage.db import open_database
+from storage.models import SourceState
 from storage.repository import Repository
 
 
@@ -14,13 +15,37 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "never"
 
 
-def print_status(config: AppConfig, *, out: TextIO) -> None:
+STALE_AFTER_INTERVALS = 3
+STALE_MINIMUM = timedelta(minutes=10)
+
+
+def source_health(
+    source: SourceConfig, state: SourceState | None, now: datetime
+) -> tuple[bool, str]:
+    """Healthy = polled successfully within a few intervals and not failing right now."""
+    if not source.enabled:
+        return True, "disabled"
+    if state is None:
+        return True, "not polled yet"
+    if state.consecutive_failures:
+        return False, f"failing ({state.consecutive_failures} failed polls in a row)"
+    limit = max(STALE_MINIMUM, STALE_AFTER_INTERVALS * timedelta(seconds=source.interval_seconds))
+    if state.last_success_at is None or now - state.last_success_at > limit:
+        return False, f"stale: no successful poll in the last {limit}"
+    return True, "ok"
+
+
+def print_status(config: AppConfig, *, out: TextIO, now: datetime) -> bool:
+    """Print each source's health; returns True when every enabled source is healthy."""
     repository = Repository(open_database(config.storage.url))
     states = {s.source: s for s in repository.source_states()}
     counts = repository.mention_counts_by_source()
+    all_ok = True
     for name, source in config.sources.items():
         state = states.get(name)
-        out.write(f"{name} ({source.type}{'' if source.enabled else ', disabled'})\n")
+        ok, health = source_health(source, state, now)
+        all_ok = all_ok and ok
+        out.write(f"{name} ({source.type}): {health}\n")
         out.write(f"  last poll:     {_when(state.last_poll_at if state else None)}\n")
         out.write(f"  last success:  {_when(state.last_success_at if state else None)}\n")
         error = (
@@ -40,3 +65,4 @@ def print_status(config: AppConfig, *, out: TextIO) -> None:
         if alerts
         else "alerts: none\n"
     )
+    return all_ok

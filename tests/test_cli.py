@@ -37,8 +37,10 @@ def test_classify_csv_keeps_order_and_handles_multiline_fields(tmp_path: Path) -
         encoding="utf-8",
     )
     target = tmp_path / "out.jsonl"
-    assert main(["classify", "--input", str(source), "--text-column", "body",
-                 "--output", str(target)]) == 0
+    assert (
+        main(["classify", "--input", str(source), "--text-column", "body", "--output", str(target)])
+        == 0
+    )
     rows = [json.loads(line) for line in target.read_text().splitlines()]
     assert [r["row"] for r in rows] == [1, 2, 3]
     assert [r["flagged"] for r in rows] == [False, True, False]
@@ -71,7 +73,32 @@ def test_run_once_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert out.count("━━ COMPLAINT") == 1
     assert main(["status", "--config", str(config)]) == 0
     status = capsys.readouterr().out
-    assert "feed (replay)" in status
+    assert "feed (replay): ok" in status
     assert "mentions:      2" in status
     assert "last error:    none" in status
     assert "alerts: sent 1" in status
+
+
+@pytest.mark.parametrize(
+    ("failures", "success_minutes_ago", "expected"),
+    [
+        (0, 1, (True, "ok")),
+        (2, 1, (False, "failing (2 failed polls in a row)")),
+        (0, 60, (False, "stale: no successful poll in the last 0:10:00")),
+    ],
+)
+def test_source_health(failures: int, success_minutes_ago: int, expected: tuple) -> None:
+    from datetime import timedelta
+
+    from monitor.config import ReplaySourceConfig
+    from monitor.status import source_health
+    from storage.models import SourceState
+    from tests.factories import T0
+
+    source = ReplaySourceConfig(type="replay", path=Path("f"), interval_seconds=60)
+    state = SourceState(
+        source="f",
+        consecutive_failures=failures,
+        last_success_at=T0 - timedelta(minutes=success_minutes_ago),
+    )
+    assert source_health(source, state, T0) == expected
