@@ -44,12 +44,38 @@ from storage.models import Mention
 BRAND = "Kestrel"
 WEEK = Week(2026, 47, "Europe/London")
 COLUMNS = (
-    "brand", "source", "network", "native_id", "text", "url", "created_at", "fetched_at",
-    "in_reply_to", "from_brand", "sentiment", "flagged", "category", "reasons", "risk",
-    "tracking", "likes", "reposts", "replies", "quotes",
+    "brand",
+    "source",
+    "network",
+    "native_id",
+    "text",
+    "url",
+    "created_at",
+    "fetched_at",
+    "in_reply_to",
+    "from_brand",
+    "sentiment",
+    "flagged",
+    "category",
+    "reasons",
+    "risk",
+    "tracking",
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
 )
-CATEGORIES = ["wait_time", "staff", "refund_billing", "delivery", "product_quality", "outage",
-              "cancellation_delay", "booking_account", None]
+CATEGORIES = [
+    "wait_time",
+    "staff",
+    "refund_billing",
+    "delivery",
+    "product_quality",
+    "outage",
+    "cancellation_delay",
+    "booking_account",
+    None,
+]
 REPLY_SHARE = 0.03
 
 
@@ -64,15 +90,52 @@ def rows(count: int, *, seed: int = 1) -> Iterator[tuple[Any, ...]]:
         at = start + timedelta(seconds=i * step)
         network = "x" if i % 3 else "reddit"
         flagged = rng.random() < 0.2
-        yield (BRAND, "bench", network, str(i), f"post {i} about kestrel", None, at, at, None,
-               False, rng.uniform(-1, 1), flagged,
-               rng.choice(CATEGORIES) if flagged else None, "[]",
-               rng.uniform(0, 100) if flagged else None, False,
-               rng.randrange(50), rng.randrange(20), 0, rng.randrange(5))
+        yield (
+            BRAND,
+            "bench",
+            network,
+            str(i),
+            f"post {i} about kestrel",
+            None,
+            at,
+            at,
+            None,
+            False,
+            rng.uniform(-1, 1),
+            flagged,
+            rng.choice(CATEGORIES) if flagged else None,
+            "[]",
+            rng.uniform(0, 100) if flagged else None,
+            False,
+            rng.randrange(50),
+            rng.randrange(20),
+            0,
+            rng.randrange(5),
+        )
         if rng.random() < REPLY_SHARE:
             reply_at = at + timedelta(minutes=rng.expovariate(1 / 90))
-            yield (BRAND, "bench", network, f"r{i}", "Sorry to hear that", None, reply_at,
-                   reply_at, str(i), True, 0.3, False, None, "[]", None, False, 0, 0, 0, 0)
+            yield (
+                BRAND,
+                "bench",
+                network,
+                f"r{i}",
+                "Sorry to hear that",
+                None,
+                reply_at,
+                reply_at,
+                str(i),
+                True,
+                0.3,
+                False,
+                None,
+                "[]",
+                None,
+                False,
+                0,
+                0,
+                0,
+                0,
+            )
 
 
 def fill_sqlite(engine: Engine, count: int) -> None:
@@ -136,11 +199,13 @@ def measure(name: str, url: str, count: int, repeat: int) -> None:
         with engine.connect() as conn:
             conn.execute(count_query).scalar_one()
 
-    config = parse_config({
-        "brands": [{"name": BRAND, "terms": ["kestrel"]}],
-        "sources": {"bench": {"type": "replay", "path": "unused.jsonl"}},
-        "timezone": WEEK.tz,
-    })
+    config = parse_config(
+        {
+            "brands": [{"name": BRAND, "terms": ["kestrel"]}],
+            "sources": {"bench": {"type": "replay", "path": "unused.jsonl"}},
+            "timezone": WEEK.tz,
+        }
+    )
 
     def figures() -> None:
         collect(engine, brand=BRAND, week=WEEK, risk_threshold=60)
@@ -153,8 +218,10 @@ def measure(name: str, url: str, count: int, repeat: int) -> None:
     print(f"{name}: {stored:,} mentions stored in {filled:.1f} s")
     print(f"  baseline count(*) of the two weeks  {base:7.3f} s")
     print(f"  figures (all SQL aggregation)       {fig:7.3f} s   {fig / base:5.1f}x baseline")
-    print(f"  digest (figures + charts + HTML)    {full:7.3f} s   {full / base:5.1f}x baseline"
-          f"   target < 5 s: {'met' if full < 5 else 'MISSED'}")
+    print(
+        f"  digest (figures + charts + HTML)    {full:7.3f} s   {full / base:5.1f}x baseline"
+        f"   target < 5 s: {'met' if full < 5 else 'MISSED'}"
+    )
     engine.dispose()
 
 
@@ -175,8 +242,9 @@ def main() -> None:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
     try:
-        measure("PostgreSQL", f"{base}{sep}options=-csearch_path%3D{schema}", args.rows,
-                args.repeat)
+        measure(
+            "PostgreSQL", f"{base}{sep}options=-csearch_path%3D{schema}", args.rows, args.repeat
+        )
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -236,6 +236,14 @@ class DigestConfig(Strict):
     max_attempts: int = Field(default=8, ge=1, description="SMTP attempts before giving up")
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
 
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.fullmatch(r"[^@\s,<>]+@[^@\s,<>]+", address):
+                raise ValueError(f"{address!r} is not an email address")
+        return value
+
     @model_validator(mode="after")
     def _recipients_when_enabled(self) -> DigestConfig:
         if self.enabled and not self.recipients:

@@ -18,8 +18,10 @@ def _size(png: bytes) -> tuple[int, int]:
 
 
 def _figures(categories: dict[str, int], before: dict[str, int]) -> Figures:
-    days = [DayCounts(d, mentions=i + 3, complaints=i, positive=1, neutral=1, negative=i + 1)
-            for i, d in enumerate(WEEK.days)]
+    days = [
+        DayCounts(d, mentions=i + 3, complaints=i, positive=1, neutral=1, negative=i + 1)
+        for i, d in enumerate(WEEK.days)
+    ]
     this = WeekFigures(days, categories, {}, Responses())
     last = WeekFigures([DayCounts(d) for d in WEEK.previous().days], before, {}, Responses())
     return Figures("Kestrel", WEEK, 60.0, this, last)
@@ -34,8 +36,7 @@ def test_three_charts_with_ids_and_numbers_in_the_alt_text() -> None:
     assert volume.startswith("Mon 16: 3 mentions, 0 complaints; Tue 17: 4 mentions, 1 complaints")
     assert sentiment.endswith("Sun 22: 1 positive, 1 neutral, 7 negative")
     assert categories == (
-        "Outages: 4 (week before 0); Staff rudeness: 1 (week before 0); "
-        "Delivery: 0 (week before 2)"
+        "Outages: 4 (week before 0); Staff rudeness: 1 (week before 0); Delivery: 0 (week before 2)"
     )
 
 

@@ -34,8 +34,9 @@ def _password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRANDMON_TEST_SMTP_PASSWORD", "s3cret pass")
 
 
-def _run(tmp_path: Path, db_url: str, *argv: str, port: int = 25, **config: Any
-         ) -> tuple[int, str, str]:
+def _run(
+    tmp_path: Path, db_url: str, *argv: str, port: int = 25, **config: Any
+) -> tuple[int, str, str]:
     data = config_data(db_url, port=port)
     data["brands"] += config.pop("brands", [])
     path = tmp_path / "config.yaml"
@@ -70,16 +71,18 @@ def test_out_writes_a_standalone_preview(engine: Engine, db_url: str, tmp_path: 
     assert ledger.run(engine, brand=BRAND, week="2026-W46") is None  # a preview sends nothing
 
 
-def test_out_with_several_brands_writes_one_file_each(engine: Engine, db_url: str,
-                                                      tmp_path: Path) -> None:
+def test_out_with_several_brands_writes_one_file_each(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
     other = {"name": "Ka & Co", "terms": ["kaco"]}
     code, _, _ = _run(tmp_path, db_url, "--out", str(tmp_path / "d.html"), brands=[other])
     assert code == 0
     assert sorted(p.name for p in tmp_path.glob("d-*.html")) == ["d-Ka-Co.html", "d-Kestrel.html"]
 
 
-def test_send_now_is_recorded_so_the_scheduler_skips_it(engine: Engine, db_url: str,
-                                                         tmp_path: Path) -> None:
+def test_send_now_is_recorded_so_the_scheduler_skips_it(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
     inbox = Inbox()
     smtp: LocalController = start_smtp(inbox)
     try:

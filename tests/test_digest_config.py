@@ -21,14 +21,25 @@ def _config(digest: dict[str, Any]) -> dict[str, Any]:
     ("digest", "key", "reason"),
     [
         ({"enabled": True}, "digest", "needs at least one recipient"),
-        ({"enabled": True, "recipients": ["m@example.com"], "smtp": {"username": "u"}},
-         "digest.smtp.password", "is required"),
-        ({"enabled": True, "recipients": ["m@example.com"],
-          "smtp": {"username": "u", "password": "${BRANDMON_TEST_UNSET_PASSWORD}"}},
-         "digest.smtp.password", "BRANDMON_TEST_UNSET_PASSWORD is not set"),
+        (
+            {"enabled": True, "recipients": ["m@example.com"], "smtp": {"username": "u"}},
+            "digest.smtp.password",
+            "is required",
+        ),
+        (
+            {
+                "enabled": True,
+                "recipients": ["m@example.com"],
+                "smtp": {"username": "u", "password": "${BRANDMON_TEST_UNSET_PASSWORD}"},
+            },
+            "digest.smtp.password",
+            "BRANDMON_TEST_UNSET_PASSWORD is not set",
+        ),
         ({"day_of_week": "monday"}, "digest.day_of_week", "Input should be"),
         ({"smtp": {"security": "tls"}}, "digest.smtp.security", "Input should be"),
         ({"smpt": {}}, "digest.smpt", "unknown key"),
+        ({"recipients": ["marketing.example.com"]}, "digest.recipients", "not an email"),
+        ({"recipients": ["a@example.com, b@example.com"]}, "digest.recipients", "not an email"),
     ],
 )
 def test_bad_digest_settings(digest: dict[str, Any], key: str, reason: str) -> None:
@@ -39,10 +50,15 @@ def test_bad_digest_settings(digest: dict[str, Any], key: str, reason: str) -> N
 
 def test_password_from_the_environment_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRANDMON_TEST_SMTP_SECRET", "hunter2")
-    config = parse_config(_config({
-        "enabled": True, "recipients": ["m@example.com"],
-        "smtp": {"username": "u", "password": "${BRANDMON_TEST_SMTP_SECRET}"},
-    }))
+    config = parse_config(
+        _config(
+            {
+                "enabled": True,
+                "recipients": ["m@example.com"],
+                "smtp": {"username": "u", "password": "${BRANDMON_TEST_SMTP_SECRET}"},
+            }
+        )
+    )
     password = config.digest.smtp.password
     assert password is not None
     assert password.get_secret_value() == "hunter2"

@@ -34,8 +34,9 @@ def test_only_the_first_claim_wins(engine: Engine) -> None:
         ("failed", None, timedelta(days=1), False),
     ],
 )
-def test_taking_over_an_existing_row(engine: Engine, status: str, retry_in: timedelta | None,
-                                     later: timedelta, taken: bool) -> None:
+def test_taking_over_an_existing_row(
+    engine: Engine, status: str, retry_in: timedelta | None, later: timedelta, taken: bool
+) -> None:
     claim = _claim(engine)
     assert claim is not None
     if status == "sent":

@@ -25,10 +25,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine
 
 from monitor.clock import FixedClock
@@ -69,22 +65,29 @@ class LocalController(Controller):
         super()._trigger_server()
 
 
-def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-                  ) -> AuthResult:
+def _authenticate(
+    server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+) -> AuthResult:
     ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
-        USER.encode(), PASSWORD.encode())
+        USER.encode(),
+        PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
 
 
-def start_smtp(inbox: Inbox, *, port: int = 0, tls: ssl.SSLContext | None = None,
-               implicit: bool = False) -> LocalController:
+def start_smtp(
+    inbox: Inbox, *, port: int = 0, tls: ssl.SSLContext | None = None, implicit: bool = False
+) -> LocalController:
     # With implicit TLS aiosmtpd cannot tell that the link is encrypted: no auth_require_tls.
-    options: dict[str, Any] = {"authenticator": _authenticate,
-                               "auth_require_tls": tls is not None and not implicit}
+    options: dict[str, Any] = {
+        "authenticator": _authenticate,
+        "auth_require_tls": tls is not None and not implicit,
+    }
     if tls is not None and not implicit:
         options |= {"tls_context": tls, "require_starttls": True}
-    controller = LocalController(inbox, hostname="127.0.0.1", port=port,
-                                 ssl_context=tls if implicit else None, **options)
+    controller = LocalController(
+        inbox, hostname="127.0.0.1", port=port, ssl_context=tls if implicit else None, **options
+    )
     controller.start()
     return controller
 
@@ -108,11 +111,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def config_data(db_url: str, *, port: int, security: str = "none", **digest: Any
-                ) -> dict[str, Any]:
-    smtp = {"host": "127.0.0.1", "port": port, "security": security, "username": USER,
-            "password": "${" + PASSWORD_ENV + "}", "sender": "brandmon@kestrel.example",
-            "timeout_seconds": 5} | digest.pop("smtp", {})
+def config_data(db_url: str, *, port: int, security: str = "none", **digest: Any) -> dict[str, Any]:
+    smtp = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": security,
+        "username": USER,
+        "password": "${" + PASSWORD_ENV + "}",
+        "sender": "brandmon@kestrel.example",
+        "timeout_seconds": 5,
+    } | digest.pop("smtp", {})
     return {
         "timezone": TZ,
         "brands": [{"name": BRAND, "terms": ["kestrel"]}],
@@ -138,8 +146,9 @@ def parts(message: EmailMessage) -> list[str]:
 # -- the mail -------------------------------------------------------------------------------------
 
 
-def test_mail_structure_and_every_figure(engine: Engine, db_url: str, smtp: LocalController,
-                                         inbox: Inbox) -> None:
+def test_mail_structure_and_every_figure(
+    engine: Engine, db_url: str, smtp: LocalController, inbox: Inbox
+) -> None:
     seed = make_seed()
     seed_database(engine, seed)
     config = make_config(db_url, port=smtp.port)
@@ -158,14 +167,24 @@ def test_mail_structure_and_every_figure(engine: Engine, db_url: str, smtp: Loca
     )
     assert message["To"] == ", ".join(RECIPIENTS)
     assert message["Message-ID"] == "<digest.2026-w47.kestrel@kestrel.example>"
-    assert parts(message) == ["multipart/alternative", "text/plain", "multipart/related",
-                              "text/html", "image/png", "image/png", "image/png"]
+    assert parts(message) == [
+        "multipart/alternative",
+        "text/plain",
+        "multipart/related",
+        "text/html",
+        "image/png",
+        "image/png",
+        "image/png",
+    ]
 
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     related = message.get_body(("related",))
-    images = {p["Content-ID"].strip("<>"): p for p in related.walk()
-              if p.get_content_type() == "image/png"}
+    images = {
+        p["Content-ID"].strip("<>"): p
+        for p in related.walk()
+        if p.get_content_type() == "image/png"
+    }
     assert len(images) == 3
     sources = [a["src"] for tag, a in parse_html(html).tags if tag == "img"]
     assert sorted(sources) == sorted(f"cid:{cid}" for cid in images)
@@ -181,21 +200,25 @@ def test_mail_structure_and_every_figure(engine: Engine, db_url: str, smtp: Loca
     for day, counts in zip(WEEK.days, want.this.days, strict=True):
         label = f"{day:%a} {day.day}"
         assert f"{label}: {counts.mentions} mentions, {counts.complaints} complaints" in text
-        assert (f"{label}: {counts.positive} positive, {counts.neutral} neutral, "
-                f"{counts.negative} negative") in text
+        assert (
+            f"{label}: {counts.positive} positive, {counts.neutral} neutral, "
+            f"{counts.negative} negative"
+        ) in text
     for key, count in want.this.categories.items():
         assert f": {count} | " in text
         assert key in want.examples
-    positions = [text.index(f"{i}. {clean_text(p.text)}") for i, p in
-                 enumerate(want.top_posts, start=1)]
+    positions = [
+        text.index(f"{i}. {clean_text(p.text)}") for i, p in enumerate(want.top_posts, start=1)
+    ]
     assert positions == sorted(positions)
     (spike,) = want.spikes
     assert explain_spike(spike.payload) in text
     assert "&lt;b&gt;no signal&lt;/b&gt;" in html
 
 
-def test_a_week_is_sent_once_across_restarts(engine: Engine, db_url: str, smtp: LocalController,
-                                              inbox: Inbox) -> None:
+def test_a_week_is_sent_once_across_restarts(
+    engine: Engine, db_url: str, smtp: LocalController, inbox: Inbox
+) -> None:
     config = make_config(db_url, port=smtp.port)
     clock = FixedClock(SEND_AT)
     assert [o.status for o in send_due_digest(config, engine, clock=clock)] == ["sent"]
@@ -209,8 +232,9 @@ def test_a_week_is_sent_once_across_restarts(engine: Engine, db_url: str, smtp: 
     assert (run.status, run.attempts, run.sent_at) == ("sent", 1, SEND_AT)
 
 
-def test_two_daemons_at_once_send_one_mail(engine: Engine, db_url: str, smtp: LocalController,
-                                           inbox: Inbox) -> None:
+def test_two_daemons_at_once_send_one_mail(
+    engine: Engine, db_url: str, smtp: LocalController, inbox: Inbox
+) -> None:
     config = make_config(db_url, port=smtp.port)
     start = threading.Barrier(2)
     results: list[list[Any]] = []
@@ -228,8 +252,9 @@ def test_two_daemons_at_once_send_one_mail(engine: Engine, db_url: str, smtp: Lo
     assert len(inbox.envelopes) == 1
 
 
-def test_smtp_down_then_up(engine: Engine, db_url: str, inbox: Inbox,
-                           caplog: pytest.LogCaptureFixture) -> None:
+def test_smtp_down_then_up(
+    engine: Engine, db_url: str, inbox: Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
     port = free_port()
     config = make_config(db_url, port=port)
     clock = FixedClock(SEND_AT)
@@ -257,8 +282,9 @@ def test_smtp_down_then_up(engine: Engine, db_url: str, inbox: Inbox,
     assert (run.status, run.attempts, run.last_error) == ("sent", 2, None)
 
 
-def test_gives_up_after_max_attempts(engine: Engine, db_url: str,
-                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_gives_up_after_max_attempts(
+    engine: Engine, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     config = make_config(db_url, port=free_port(), max_attempts=2)
     clock = FixedClock(SEND_AT)
     (first,) = send_due_digest(config, engine, clock=clock)
@@ -276,8 +302,9 @@ def test_gives_up_after_max_attempts(engine: Engine, db_url: str,
     assert "Connection refused" in (run.last_error or "")
 
 
-def test_wrong_password_is_a_failed_attempt(engine: Engine, db_url: str, smtp: LocalController,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_password_is_a_failed_attempt(
+    engine: Engine, db_url: str, smtp: LocalController, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(PASSWORD_ENV, "wrong")
     config = make_config(db_url, port=smtp.port)
     (outcome,) = send_due_digest(config, engine, clock=FixedClock(SEND_AT))
@@ -285,8 +312,9 @@ def test_wrong_password_is_a_failed_attempt(engine: Engine, db_url: str, smtp: L
     assert "SMTPAuthenticationError" in (outcome.error or "")
 
 
-def test_disabled_digest_sends_nothing(engine: Engine, db_url: str, smtp: LocalController,
-                                       inbox: Inbox) -> None:
+def test_disabled_digest_sends_nothing(
+    engine: Engine, db_url: str, smtp: LocalController, inbox: Inbox
+) -> None:
     config = make_config(db_url, port=smtp.port, enabled=False)
     assert send_due_digest(config, engine, clock=FixedClock(SEND_AT)) == []
     assert inbox.envelopes == []
@@ -297,6 +325,12 @@ def test_disabled_digest_sends_nothing(engine: Engine, db_url: str, smtp: LocalC
 
 def self_signed(tmp_path: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1, made now (the relay's, and the CA the client trusts)."""
+    pytest.importorskip("cryptography", reason="cryptography makes the test certificate")
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "brandmon test relay")])
     now = datetime.now(UTC)
@@ -308,22 +342,29 @@ def self_signed(tmp_path: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(hours=1))
         .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = tmp_path / "relay.pem", tmp_path / "relay.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
-def test_tls_with_a_self_signed_relay(engine: Engine, db_url: str, inbox: Inbox, tmp_path: Path,
-                                      security: str) -> None:
+def test_tls_with_a_self_signed_relay(
+    engine: Engine, db_url: str, inbox: Inbox, tmp_path: Path, security: str
+) -> None:
     cert, key = self_signed(tmp_path)
     server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_tls.load_cert_chain(cert, key)
@@ -334,8 +375,9 @@ def test_tls_with_a_self_signed_relay(engine: Engine, db_url: str, inbox: Inbox,
         assert outcome.status == "retry"
         assert "CERTIFICATE_VERIFY_FAILED" in (outcome.error or "")
 
-        trusted = make_config(db_url, port=controller.port, security=security,
-                              smtp={"ca_file": str(cert)})
+        trusted = make_config(
+            db_url, port=controller.port, security=security, smtp={"ca_file": str(cert)}
+        )
         clock = FixedClock(outcome.retry_at or SEND_AT)
         (outcome,) = send_due_digest(trusted, engine, clock=clock)
         assert outcome.status == "sent"

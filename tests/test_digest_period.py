@@ -44,8 +44,11 @@ def test_bounds_are_local_midnights_in_utc() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2026-W47", Week(2026, 47, LONDON)), ("2026-W01", Week(2026, 1, LONDON)),
-     (" 2026-W53 ", Week(2026, 53, LONDON))],
+    [
+        ("2026-W47", Week(2026, 47, LONDON)),
+        ("2026-W01", Week(2026, 1, LONDON)),
+        (" 2026-W53 ", Week(2026, 53, LONDON)),
+    ],
 )
 def test_parse_week(text: str, expected: Week) -> None:
     assert parse_week(text, LONDON) == expected

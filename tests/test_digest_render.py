@@ -31,8 +31,16 @@ CHART = Chart("volume", "Mentions per day", "Mon 16: 3 mentions", b"\x89PNG")
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(None, "n/a"), (0, "0 s"), (59.4, "59 s"), (59.6, "1 min"), (3569, "59 min"),
-     (3570, "1 h 00 min"), (8100, "2 h 15 min"), (90000, "25 h 00 min")],
+    [
+        (None, "n/a"),
+        (0, "0 s"),
+        (59.4, "59 s"),
+        (59.6, "1 min"),
+        (3569, "59 min"),
+        (3570, "1 h 00 min"),
+        (8100, "2 h 15 min"),
+        (90000, "25 h 00 min"),
+    ],
 )
 def test_fmt_duration(seconds: float | None, text: str) -> None:
     assert fmt_duration(seconds) == text
@@ -40,8 +48,14 @@ def test_fmt_duration(seconds: float | None, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("this", "last", "text"),
-    [(10, 10, "no change"), (12, 10, "+2 (+20.0%)"), (5, 10, "-5 (-50.0%)"),
-     (3, 0, "+3 (none the week before)"), (0, 4, "-4 (-100.0%)"), (1500, 1000, "+500 (+50.0%)")],
+    [
+        (10, 10, "no change"),
+        (12, 10, "+2 (+20.0%)"),
+        (5, 10, "-5 (-50.0%)"),
+        (3, 0, "+3 (none the week before)"),
+        (0, 4, "-4 (-100.0%)"),
+        (1500, 1000, "+500 (+50.0%)"),
+    ],
 )
 def test_change_count(this: int, last: int, text: str) -> None:
     assert change_count(this, last) == text
@@ -57,8 +71,13 @@ def test_change_share(this: float | None, last: float | None, text: str) -> None
 
 @pytest.mark.parametrize(
     ("this", "last", "text"),
-    [(600, 1200, "-10 min"), (7200, 600, "+1 h 50 min"), (600, 600.2, "no change"),
-     (600, 610, "-10 s"), (None, 5, "n/a")],
+    [
+        (600, 1200, "-10 min"),
+        (7200, 600, "+1 h 50 min"),
+        (600, 600.2, "no change"),
+        (600, 610, "-10 s"),
+        (None, 5, "n/a"),
+    ],
 )
 def test_change_duration(this: float | None, last: float | None, text: str) -> None:
     assert change_duration(this, last) == text
@@ -71,8 +90,13 @@ def test_fmt_share(value: float | None, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("url", "kept"),
-    [("https://x.com/a/status/1", True), ("http://reddit.com/r/x", True),
-     ("javascript:alert(1)", False), ('https://x.com/"onmouseover=', False), ("", False)],
+    [
+        ("https://x.com/a/status/1", True),
+        ("http://reddit.com/r/x", True),
+        ("javascript:alert(1)", False),
+        ('https://x.com/"onmouseover=', False),
+        ("", False),
+    ],
 )
 def test_safe_url(url: str | None, kept: bool) -> None:
     assert (safe_url(url) == url) is kept
@@ -86,13 +110,20 @@ def test_clean_text_is_one_bounded_line() -> None:
 @pytest.mark.parametrize(
     ("payload", "text"),
     [
-        ({"observed": 42, "expected": 6.5,
-          "phrases": [{"phrase": "no signal", "posts": 12}, {"phrase": "down", "posts": 9}],
-          "categories": [{"category": "outage", "posts": 30}]},
-         '42 mentions in an hour where about 6.5 were expected; top phrases: "no signal" (12), '
-         '"down" (9); mostly Outages (30)'),
-        ({"is_drop": True, "reasons": ["silent for 3 h where 40 posts were expected"]},
-         "silent for 3 h where 40 posts were expected"),
+        (
+            {
+                "observed": 42,
+                "expected": 6.5,
+                "phrases": [{"phrase": "no signal", "posts": 12}, {"phrase": "down", "posts": 9}],
+                "categories": [{"category": "outage", "posts": 30}],
+            },
+            '42 mentions in an hour where about 6.5 were expected; top phrases: "no signal" (12), '
+            '"down" (9); mostly Outages (30)',
+        ),
+        (
+            {"is_drop": True, "reasons": ["silent for 3 h where 40 posts were expected"]},
+            "silent for 3 h where 40 posts were expected",
+        ),
         ({"categories": {"staff": 2, "delivery": 5}}, "mostly Delivery (5), Staff (2)"),
         ({}, "no explanation recorded"),
     ],
@@ -103,16 +134,36 @@ def test_explain_spike(payload: dict[str, Any], text: str) -> None:
 
 def _figures(**this: Any) -> Figures:
     days = [DayCounts(d, mentions=2, complaints=1, negative=1, neutral=1) for d in WEEK.days]
-    week = WeekFigures(days, {"outage": 7}, {"spike": 1, "complaint": 3},
-                       Responses(3, 2, 1, 1800.0, 5400.0))
+    week = WeekFigures(
+        days, {"outage": 7}, {"spike": 1, "complaint": 3}, Responses(3, 2, 1, 1800.0, 5400.0)
+    )
     before = WeekFigures([DayCounts(d) for d in WEEK.previous().days], {}, {}, Responses())
-    hostile = PostRow("x", "1", "eve<img src=x>", "<script>alert('x')</script> & @channel",
-                      "javascript:alert(1)", datetime(2026, 11, 17, 10, tzinfo=UTC), "outage",
-                      -0.8, 90.0, 5, 4, 3, 2)
-    return Figures("Kestrel & <Co>", WEEK, 60.0, week, before, top_posts=[hostile],
-                   examples={"outage": [hostile]},
-                   spikes=[SpikeRow(datetime(2026, 11, 18, 9, tzinfo=UTC),
-                                    {"phrases": ["<b>bold</b>"]})], **this)
+    hostile = PostRow(
+        "x",
+        "1",
+        "eve<img src=x>",
+        "<script>alert('x')</script> & @channel",
+        "javascript:alert(1)",
+        datetime(2026, 11, 17, 10, tzinfo=UTC),
+        "outage",
+        -0.8,
+        90.0,
+        5,
+        4,
+        3,
+        2,
+    )
+    return Figures(
+        "Kestrel & <Co>",
+        WEEK,
+        60.0,
+        week,
+        before,
+        top_posts=[hostile],
+        examples={"outage": [hostile]},
+        spikes=[SpikeRow(datetime(2026, 11, 18, 9, tzinfo=UTC), {"phrases": ["<b>bold</b>"]})],
+        **this,
+    )
 
 
 class _Html(HTMLParser):

@@ -65,10 +65,15 @@ def volume_chart(figures: Figures) -> Chart:
     figure, axes = _new()
     x = range(len(labels))
     axes.bar([i - 0.2 for i in x], [d.mentions for d in this], 0.4, color=BLUE, label="Mentions")
-    axes.bar([i + 0.2 for i in x], [d.complaints for d in this], 0.4, color=RED,
-             label="Complaints")
-    axes.plot(list(x), [d.mentions for d in last], color=GREY, linestyle="--", marker=".",
-              label="Mentions, week before")
+    axes.bar([i + 0.2 for i in x], [d.complaints for d in this], 0.4, color=RED, label="Complaints")
+    axes.plot(
+        list(x),
+        [d.mentions for d in last],
+        color=GREY,
+        linestyle="--",
+        marker=".",
+        label="Mentions, week before",
+    )
     axes.set_xticks(list(x), labels)
     _legend(axes)
     alt = "; ".join(
@@ -89,8 +94,13 @@ def sentiment_chart(figures: Figures) -> Chart:
     positive = [d.positive for d in days]
     axes.bar(x, negative, color=RED, label="Negative")
     axes.bar(x, neutral, bottom=negative, color=LIGHT, label="Neutral")
-    axes.bar(x, positive, bottom=[a + b for a, b in zip(negative, neutral, strict=True)],
-             color=GREEN, label="Positive")
+    axes.bar(
+        x,
+        positive,
+        bottom=[a + b for a, b in zip(negative, neutral, strict=True)],
+        color=GREEN,
+        label="Positive",
+    )
     axes.set_xticks(x, labels)
     _legend(axes)
     alt = "; ".join(
@@ -106,21 +116,37 @@ def categories_chart(figures: Figures) -> Chart:
     keys = sorted(set(this) | set(last), key=lambda k: (-this.get(k, 0), -last.get(k, 0), k))
     figure, axes = _new()
     if not keys:
-        axes.text(0.5, 0.5, "No complaints in either week", ha="center", va="center",
-                  transform=axes.transAxes, color=GREY)
+        axes.text(
+            0.5,
+            0.5,
+            "No complaints in either week",
+            ha="center",
+            va="center",
+            transform=axes.transAxes,
+            color=GREY,
+        )
         axes.set_axis_off()
     else:
         y = list(range(len(keys)))
-        axes.barh([i - 0.2 for i in y], [this.get(k, 0) for k in keys], 0.4, color=RED,
-                  label="This week")
-        axes.barh([i + 0.2 for i in y], [last.get(k, 0) for k in keys], 0.4, color=GREY,
-                  label="Week before")
+        axes.barh(
+            [i - 0.2 for i in y], [this.get(k, 0) for k in keys], 0.4, color=RED, label="This week"
+        )
+        axes.barh(
+            [i + 0.2 for i in y],
+            [last.get(k, 0) for k in keys],
+            0.4,
+            color=GREY,
+            label="Week before",
+        )
         axes.set_yticks(y, [category_label(k) for k in keys])
         axes.invert_yaxis()
         _legend(axes)
-    alt = "; ".join(
-        f"{category_label(k)}: {this.get(k, 0)} (week before {last.get(k, 0)})" for k in keys
-    ) or "No complaints in either week"
+    alt = (
+        "; ".join(
+            f"{category_label(k)}: {this.get(k, 0)} (week before {last.get(k, 0)})" for k in keys
+        )
+        or "No complaints in either week"
+    )
     title = "Complaint categories, this week and the week before"
     return Chart("categories", title, alt, _png(figure))
 

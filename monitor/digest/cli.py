@@ -52,9 +52,7 @@ def _out_path(out: Path, brand: str, several: bool) -> Path:
     return out.with_name(f"{out.stem}-{slug}{out.suffix}")
 
 
-def run_digest(
-    args: argparse.Namespace, *, clock: Clock, out: TextIO, err: TextIO
-) -> int:
+def run_digest(args: argparse.Namespace, *, clock: Clock, out: TextIO, err: TextIO) -> int:
     """The command itself, with the clock and streams injectable for tests."""
     # Imported here so that `brandmon --help` and other commands do not load matplotlib.
     from monitor.digest.service import build_digest
@@ -63,7 +61,8 @@ def run_digest(
     config = load_config(find_config(args.config))
     now = clock.now()
     week: Week = (
-        parse_week(args.week, config.timezone) if args.week
+        parse_week(args.week, config.timezone)
+        if args.week
         else week_at(now, config.timezone).previous()
     )
     brands = _brands(config, args.brand)
@@ -81,16 +80,14 @@ def run_digest(
                     print(f"wrote {path}", file=err)
                 elif not args.send:
                     print(digest.text(), file=out)
-            if args.send and not _send(config, engine, brand=brand, week=week, now=now,
-                                       err=err):
+            if args.send and not _send(config, engine, brand=brand, week=week, now=now, err=err):
                 failed += 1
     finally:
         engine.dispose()
     return 1 if failed else 0
 
 
-def _send(config: AppConfig, engine: Any, *, brand: str, week: Week, now: Any, err: TextIO
-          ) -> bool:
+def _send(config: AppConfig, engine: Any, *, brand: str, week: Week, now: Any, err: TextIO) -> bool:
     from monitor.digest import ledger
     from monitor.digest.service import deliver
 

@@ -250,10 +250,13 @@ def _response_rows(engine: Engine, brand: str, weeks: list[datetime]) -> list[An
             m.flagged.label("flagged"),
             first.c.replied_at,
         )
-        .join_from(first, m, and_(m.network == first.c.network,
-                                  m.native_id == first.c.in_reply_to))
-        .where(m.brand == brand, m.from_brand == false(), m.created_at >= weeks[0],
-               m.created_at < weeks[-1])
+        .join_from(first, m, and_(m.network == first.c.network, m.native_id == first.c.in_reply_to))
+        .where(
+            m.brand == brand,
+            m.from_brand == false(),
+            m.created_at >= weeks[0],
+            m.created_at < weeks[-1],
+        )
         .subquery("answered")
     )
     delay = _seconds_between(engine, answered.c.created_at, answered.c.replied_at)

@@ -41,9 +41,12 @@ def claim(
     for their retry time; never one that another process is sending right now.
     """
     row = {"brand": brand, "week": week, "status": "sending", "attempts": 1, "claimed_at": now}
-    statement = _insert(engine).values(row).on_conflict_do_nothing(
-        index_elements=["brand", "week"]
-    ).returning(DigestRun.id)
+    statement = (
+        _insert(engine)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["brand", "week"])
+        .returning(DigestRun.id)
+    )
     with engine.begin() as conn:
         run_id = conn.execute(statement).scalar()
         if run_id is not None:

@@ -100,5 +100,8 @@ def send(message: EmailMessage, smtp: SmtpConfig, recipients: Sequence[str]) -> 
             client.login(smtp.username, password)
         refused = client.send_message(message, from_addr=smtp.sender, to_addrs=list(recipients))
     if refused:
-        log.warning("digest: the relay refused %d recipient(s): %s", len(refused),
-                    ", ".join(sorted(refused)))
+        log.warning(
+            "digest: the relay refused %d recipient(s): %s",
+            len(refused),
+            ", ".join(sorted(refused)),
+        )

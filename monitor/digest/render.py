@@ -102,8 +102,14 @@ def _tone(this: float | None, last: float | None, better: Better) -> str:
 
 
 def _count_metric(name: str, this: int, last: int, better: Better, note: str = "") -> Metric:
-    return Metric(name, fmt_count(this), fmt_count(last), change_count(this, last),
-                  _tone(this, last, better), note)
+    return Metric(
+        name,
+        fmt_count(this),
+        fmt_count(last),
+        change_count(this, last),
+        _tone(this, last, better),
+        note,
+    )
 
 
 def metrics(figures: Figures) -> list[Metric]:
@@ -113,27 +119,56 @@ def metrics(figures: Figures) -> list[Metric]:
     share = (this.within_hour_share, last.within_hour_share)
     negative = (this.negative_share, last.negative_share)
     return [
-        _count_metric("Mentions", this.mentions, last.mentions, None,
-                      "posts about the brand by others"),
+        _count_metric(
+            "Mentions", this.mentions, last.mentions, None, "posts about the brand by others"
+        ),
         _count_metric("Complaints", this.complaints, last.complaints, "down"),
-        Metric("Negative mentions", fmt_share(negative[0]), fmt_share(negative[1]),
-               change_share(*negative), _tone(*negative, "down"),
-               f"{this.negative:,} of {this.scored:,} scored mentions had sentiment "
-               f"<= {NEGATIVE}"),
-        _count_metric("Went viral", this.viral, last.viral, "down",
-                      f"risk reached the alert threshold of {figures.risk_threshold:g}"),
+        Metric(
+            "Negative mentions",
+            fmt_share(negative[0]),
+            fmt_share(negative[1]),
+            change_share(*negative),
+            _tone(*negative, "down"),
+            f"{this.negative:,} of {this.scored:,} scored mentions: sentiment {NEGATIVE} or lower",
+        ),
+        _count_metric(
+            "Went viral",
+            this.viral,
+            last.viral,
+            "down",
+            f"risk reached the alert threshold of {figures.risk_threshold:g}",
+        ),
         _count_metric("Spikes", this.spikes, last.spikes, "down"),
-        _count_metric("Alerts raised", this.alerts_raised, last.alerts_raised, None,
-                      "all kinds, spikes included"),
-        Metric("Median time to first reply", fmt_duration(med[0]), fmt_duration(med[1]),
-               change_duration(*med), _tone(*med, "down"),
-               f"{this.responses.answered:,} mentions answered"),
-        Metric("90th percentile time to first reply", fmt_duration(p90[0]),
-               fmt_duration(p90[1]), change_duration(*p90), _tone(*p90, "down")),
-        Metric(f"Complaints answered within {WITHIN_SECONDS // 60} minutes", fmt_share(share[0]),
-               fmt_share(share[1]), change_share(*share), _tone(*share, "up"),
-               f"{this.responses.complaints_within_hour:,} of {this.complaints:,}; "
-               f"{EXPECTATION}"),
+        _count_metric(
+            "Alerts raised",
+            this.alerts_raised,
+            last.alerts_raised,
+            None,
+            "all kinds, spikes included",
+        ),
+        Metric(
+            "Median time to first reply",
+            fmt_duration(med[0]),
+            fmt_duration(med[1]),
+            change_duration(*med),
+            _tone(*med, "down"),
+            f"{this.responses.answered:,} mentions answered",
+        ),
+        Metric(
+            "90th percentile time to first reply",
+            fmt_duration(p90[0]),
+            fmt_duration(p90[1]),
+            change_duration(*p90),
+            _tone(*p90, "down"),
+        ),
+        Metric(
+            f"Complaints answered within {WITHIN_SECONDS // 60} minutes",
+            fmt_share(share[0]),
+            fmt_share(share[1]),
+            change_share(*share),
+            _tone(*share, "up"),
+            f"{this.responses.complaints_within_hour:,} of {this.complaints:,}; {EXPECTATION}",
+        ),
     ]
 
 
@@ -195,14 +230,21 @@ def explain_spike(payload: dict[str, Any]) -> str:
         parts.append(f"{observed} mentions in an hour where about {expected} were expected")
     phrases = _named_counts(payload.get("phrases") or payload.get("top_phrases"), "phrase")
     if phrases:
-        parts.append("top phrases: " + ", ".join(
-            f'"{clean_text(p, 60)}"' + (f" ({n})" if n is not None else "") for p, n in phrases[:5]
-        ))
+        parts.append(
+            "top phrases: "
+            + ", ".join(
+                f'"{clean_text(p, 60)}"' + (f" ({n})" if n is not None else "")
+                for p, n in phrases[:5]
+            )
+        )
     categories = _named_counts(payload.get("categories"), "category")
     if categories:
-        parts.append("mostly " + ", ".join(
-            category_label(c) + (f" ({n})" if n is not None else "") for c, n in categories[:3]
-        ))
+        parts.append(
+            "mostly "
+            + ", ".join(
+                category_label(c) + (f" ({n})" if n is not None else "") for c, n in categories[:3]
+            )
+        )
     return clean_text("; ".join(parts), 400) or "no explanation recorded"
 
 
@@ -212,24 +254,29 @@ def _categories(figures: Figures, tz: ZoneInfo) -> list[dict[str, Any]]:
     rows = []
     for rank, key in enumerate(keys):
         examples = figures.examples.get(key, []) if rank < EXAMPLE_CATEGORIES else []
-        rows.append({
-            "label": category_label(key),
-            "this": fmt_count(this.get(key, 0)),
-            "last": fmt_count(last.get(key, 0)),
-            "change": change_count(this.get(key, 0), last.get(key, 0)),
-            "examples": [_post(p, tz) for p in examples],
-        })
+        rows.append(
+            {
+                "label": category_label(key),
+                "this": fmt_count(this.get(key, 0)),
+                "last": fmt_count(last.get(key, 0)),
+                "change": change_count(this.get(key, 0), last.get(key, 0)),
+                "examples": [_post(p, tz) for p in examples],
+            }
+        )
     return rows
 
 
 def subject(figures: Figures) -> str:
     this: WeekFigures = figures.this
-    return (f"{clean_text(figures.brand, 80)} weekly social digest, {figures.week.label}: "
-            f"{this.mentions:,} mentions, {this.complaints:,} complaints")
+    return (
+        f"{clean_text(figures.brand, 80)} weekly social digest, {figures.week.label}: "
+        f"{this.mentions:,} mentions, {this.complaints:,} complaints"
+    )
 
 
-def context(figures: Figures, charts: list[Chart], image_src: Callable[[Chart], str]
-            ) -> dict[str, Any]:
+def context(
+    figures: Figures, charts: list[Chart], image_src: Callable[[Chart], str]
+) -> dict[str, Any]:
     tz = ZoneInfo(figures.week.tz)
     return {
         "brand": figures.brand,
@@ -239,8 +286,10 @@ def context(figures: Figures, charts: list[Chart], image_src: Callable[[Chart], 
         "categories": _categories(figures, tz),
         "top_posts": [_post(p, tz) for p in figures.top_posts],
         "spikes": [
-            {"when": f"{s.created_at.astimezone(tz):%a %d %b %H:%M}",
-             "explanation": explain_spike(s.payload)}
+            {
+                "when": f"{s.created_at.astimezone(tz):%a %d %b %H:%M}",
+                "explanation": explain_spike(s.payload),
+            }
             for s in figures.spikes
         ],
         "negative": NEGATIVE,
@@ -248,14 +297,17 @@ def context(figures: Figures, charts: list[Chart], image_src: Callable[[Chart], 
     }
 
 
-_HTML = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
-                    undefined=StrictUndefined)
-_TEXT = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False,
-                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_HTML = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+_TEXT = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=False,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
-def render(figures: Figures, charts: list[Chart], *, image_src: Callable[[Chart], str]
-           ) -> Rendered:
+def render(figures: Figures, charts: list[Chart], *, image_src: Callable[[Chart], str]) -> Rendered:
     values = context(figures, charts, image_src)
     return Rendered(
         subject=subject(figures),

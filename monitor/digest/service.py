@@ -81,9 +81,7 @@ class Outcome:
 
 
 def build_digest(config: AppConfig, engine: Engine, *, brand: str, week: Week) -> Digest:
-    figures = collect(
-        engine, brand=brand, week=week, risk_threshold=config.alerting.risk_threshold
-    )
+    figures = collect(engine, brand=brand, week=week, risk_threshold=config.alerting.risk_threshold)
     return Digest(figures, draw_all(figures))
 
 
@@ -113,11 +111,22 @@ def deliver(
         retry_at = None
         if claim.attempts < config.digest.max_attempts:
             retry_at = now + timedelta(seconds=backoff_seconds(claim.attempts))
-            log.warning("digest %s %s: attempt %d failed (%s); retrying at %s",
-                        brand, week.label, claim.attempts, error, retry_at.isoformat())
+            log.warning(
+                "digest %s %s: attempt %d failed (%s); retrying at %s",
+                brand,
+                week.label,
+                claim.attempts,
+                error,
+                retry_at.isoformat(),
+            )
         else:
-            log.error("digest %s %s: giving up after %d attempts: %s",
-                      brand, week.label, claim.attempts, error)
+            log.error(
+                "digest %s %s: giving up after %d attempts: %s",
+                brand,
+                week.label,
+                claim.attempts,
+                error,
+            )
         ledger.mark_failed(engine, claim.run_id, error=error, retry_at=retry_at)
         status = "retry" if retry_at else "failed"
         return Outcome(brand, week.label, status, claim.attempts, error, retry_at)
@@ -132,21 +141,33 @@ def send_due_digest(config: AppConfig, engine: Engine, *, clock: Clock) -> list[
         return []
     now = clock.now()
     schedule = config.digest
-    week = due_week(now, config.timezone, day_of_week=schedule.day_of_week,
-                    hour=schedule.hour, minute=schedule.minute)
+    week = due_week(
+        now,
+        config.timezone,
+        day_of_week=schedule.day_of_week,
+        hour=schedule.hour,
+        minute=schedule.minute,
+    )
     outcomes = []
     for brand in config.brands:
         claim = ledger.claim(engine, brand=brand.name, week=week.label, now=now)
         if claim is None:
             continue
         message_id = mailer.digest_message_id(brand.name, week.label, schedule.smtp.sender)
-        outcomes.append(deliver(config, engine, claim, brand=brand.name, week=week, now=now,
-                                message_id=message_id))
+        outcomes.append(
+            deliver(
+                config, engine, claim, brand=brand.name, week=week, now=now, message_id=message_id
+            )
+        )
     return outcomes
 
 
 def digest_cron_trigger(config: AppConfig) -> CronTrigger:
     """The weekly trigger: the configured day and time in the configured time zone."""
     schedule = config.digest
-    return CronTrigger(day_of_week=schedule.day_of_week, hour=schedule.hour,
-                       minute=schedule.minute, timezone=ZoneInfo(config.timezone))
+    return CronTrigger(
+        day_of_week=schedule.day_of_week,
+        hour=schedule.hour,
+        minute=schedule.minute,
+        timezone=ZoneInfo(config.timezone),
+    )
