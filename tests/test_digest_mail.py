@@ -232,6 +232,15 @@ def test_a_week_is_sent_once_across_restarts(
     assert (run.status, run.attempts, run.sent_at) == ("sent", 1, SEND_AT)
 
 
+def test_a_daemon_down_at_send_time_catches_up(
+    engine: Engine, db_url: str, smtp: LocalController, inbox: Inbox
+) -> None:
+    config = make_config(db_url, port=smtp.port)
+    wednesday = FixedClock(SEND_AT + timedelta(days=2))
+    assert [o.week for o in send_due_digest(config, engine, clock=wednesday)] == ["2026-W47"]
+    assert len(inbox.envelopes) == 1
+
+
 def test_two_daemons_at_once_send_one_mail(
     engine: Engine, db_url: str, smtp: LocalController, inbox: Inbox
 ) -> None:
