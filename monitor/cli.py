@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = with_config(sub.add_parser("status", help="per-source health"))
     status.set_defaults(func=cmd_status)
+
+    from monitor.digest.cli import add_digest_command
+
+    add_digest_command(sub)
     return parser
 
 

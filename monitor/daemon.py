@@ -22,6 +22,7 @@ from connectors.errors import FatalSourceError, RetriableSourceError
 from monitor.alerts import AlertSink, Dispatcher, backoff_seconds
 from monitor.clock import Clock
 from monitor.config import AppConfig, ConfigError
+from monitor.digest.service import RETRY_INTERVAL_SECONDS, digest_cron_trigger, send_due_digest
 from monitor.pipeline import Pipeline
 from monitor.spikes import SpikeWatch
 from monitor.tracking import EngagementTracker
@@ -168,7 +169,7 @@ class Daemon:
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         scheduler = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=len(self.connectors) + 3)},
+            executors={"default": ThreadPoolExecutor(max_workers=len(self.connectors) + 5)},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30},
         )
         for name, source in self.config.sources.items():
@@ -204,6 +205,20 @@ class Daemon:
             id="spikes",
             next_run_time=_soon(),
         )
+        if self.config.digest.enabled:
+            digest = self._guarded(
+                "digest", lambda: send_due_digest(self.config, self.engine, clock=self.clock)
+            )
+            scheduler.add_job(digest, digest_cron_trigger(self.config), id="digest")
+            # The ledger makes this safe beside the cron job: it retries failed sends and
+            # catches up a week missed while the daemon was down.
+            scheduler.add_job(
+                digest,
+                "interval",
+                seconds=RETRY_INTERVAL_SECONDS,
+                id="digest-retry",
+                next_run_time=_soon(),
+            )
         scheduler.start()
         self._scheduler = scheduler
         return scheduler

@@ -117,3 +117,23 @@ def test_flagged_posts_get_one_alert_and_are_tracked(tmp_path, db_url, clock) ->
     assert mention.native_id == "1"
     assert mention.risk is not None  # its engagement was re-read and scored
     assert mention.reply
+
+
+def test_scheduler_has_one_job_per_source_and_the_digest_when_enabled(tmp_path, clock) -> None:
+    config = load_config(
+        write_config(
+            tmp_path / "config.yaml",
+            db_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            sources={"feed": {"type": "replay", "path": str(write_feed(tmp_path / "f", []))}},
+            digest={"enabled": True, "recipients": ["m@example.com"]},
+        )
+    )
+    daemon = Daemon(config, clock=clock, sink=Collect())
+    scheduler = daemon.start()
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+    finally:
+        daemon.stop()
+    assert set(jobs) == {"poll:feed", "engagement", "dispatch", "spikes", "digest", "digest-retry"}
+    assert jobs["poll:feed"].max_instances == 1
+    assert "day_of_week='mon'" in str(jobs["digest"].trigger)
