@@ -1,0 +1,48 @@
+"""The complaint taxonomy: stable keys, labels for people, and picking one for a post.
+
+Keys are stored in the database and shown in Slack and the digest, so they never change;
+labels and phrases are data (rules/data/complaint_rules.yaml) that a brand can extend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rules.ruledata import CategoryRules
+
+KEYS = (
+    "wait_time",
+    "staff",
+    "refund_billing",
+    "delivery",
+    "product_quality",
+    "outage",
+    "cancellation_delay",
+    "booking_account",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    labels: Mapping[str, str]
+    customer_service: frozenset[str]
+    rank: Mapping[str, int]
+
+    @classmethod
+    def from_rules(cls, categories: Mapping[str, CategoryRules]) -> Taxonomy:
+        return cls(
+            labels={key: rules.label for key, rules in categories.items()},
+            customer_service=frozenset(k for k, r in categories.items() if r.customer_service),
+            rank={key: i for i, key in enumerate(categories)},
+        )
+
+    def choose(self, totals: Mapping[str, float]) -> str | None:
+        """The category with the strongest (most negative) summed evidence; None without any.
+
+        Summing lets two weak hints ("bag", "lost") beat one; ties go to the category listed
+        first in the rules file.
+        """
+        if not totals:
+            return None
+        return min(totals, key=lambda key: (totals[key], self.rank[key]))

@@ -1,0 +1,53 @@
+"""The shape of rules/data/complaint_rules.yaml, validated once when the rules are built.
+
+Keeping the default rules as data lets a brand read and extend them without touching code;
+validating them with the same strictness as config.yaml turns a typo into an error.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_RULES = Path(__file__).with_name("data") / "complaint_rules.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CategoryRules(_Strict):
+    """One complaint category: its label for people and the phrases that point to it."""
+
+    label: str
+    customer_service: bool = Field(
+        default=False, description="counts as a customer-service issue (staff, wait, no help)"
+    )
+    phrases: dict[str, float]
+
+
+class RuleData(_Strict):
+    """Everything the complaint rules need; see the comments in the default YAML file."""
+
+    flag_threshold: float
+    evidence_weight: float
+    extra_phrase_weight: float
+    not_aimed_penalty: float
+    default_category: str | None = Field(
+        default=None, description="category of a flagged post that names no concrete problem"
+    )
+    lexicon: dict[str, float]
+    signals: dict[str, float]
+    shape: dict[str, float]
+    hashtags: dict[str, float]
+    categories: dict[str, CategoryRules]
+
+
+@cache
+def load_rule_data(path: Path = DEFAULT_RULES) -> RuleData:
+    """Read and validate a rules file; cached because the defaults never change at run time."""
+    with path.open(encoding="utf-8") as handle:
+        return RuleData.model_validate(yaml.safe_load(handle))
