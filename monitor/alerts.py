@@ -4,15 +4,18 @@ Alerts are rows written before anything is sent. The dispatcher counts an attemp
 database *before* calling the sink, so after a crash a sink can see that an earlier attempt may
 have gone through (`alert.attempts > 0`) and check before sending again. Sinks raise
 `SinkRetryError` for transient trouble (backoff, honour Retry-After) and `SinkBlockedError` when
-nothing can be sent until a human fixes the setup (alerts stay pending).
+nothing can be sent until a human fixes the setup (alerts stay pending). A sink may also
+define `hold_until(view) -> datetime | None` to defer an alert (quiet hours, a snoozed post):
+a held alert is rescheduled without counting an attempt, so holding never uses up retries.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from monitor.clock import Clock
@@ -79,9 +82,20 @@ class Dispatcher:
     def dispatch(self, limit: int = 100) -> int:
         """Send what is due; returns how many were sent."""
         sent = 0
+        hold: Callable[[AlertView], datetime | None] | None = getattr(
+            self._sink, "hold_until", None
+        )
         for alert in self._repository.pending_alerts(self._clock.now(), limit):
             found = self._repository.mention(alert.mention_id) if alert.mention_id else None
             view = AlertView(alert, *(found or (None, None)))
+            until = hold(view) if hold is not None else None
+            if until is not None:
+                self._repository.mark_attempt_failed(
+                    alert.id,
+                    error=f"held by {self._sink.name} until {until:%Y-%m-%d %H:%M %Z}",
+                    retry_at=until,
+                )
+                continue
             self._repository.begin_attempt(alert.id)
             try:
                 delivery = self._sink.send(view)
