@@ -1,0 +1,373 @@
+"""Block Kit messages for every alert kind, built with slack_sdk's block models.
+
+A support agent should be able to act from the message alone: severity in the header, the
+post quoted, who wrote it and their reach, how fast it spreads and why it was flagged, the
+suggested reply, and buttons. Every string that came from outside (post text, handle, name,
+reasons, sample posts) goes through `text.escape`/`quote`, and sections holding it are
+`verbatim` so Slack does not auto-link it either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from monitor.slack import text as t
+from storage.models import Alert, Author, Mention
+
+SECTION_LIMIT = 2900
+FIELD_LIMIT = 1900
+FALLBACK_POST_CHARS = 200
+MAX_REASONS = 8
+SUMMARY_ITEMS_SHOWN = 30
+ACTIONS_BLOCK = "brandmon_actions"
+
+
+class Severity(StrEnum):
+    COMPLAINT = "complaint"
+    VIRAL_RISK = "viral risk"
+    ESCALATION = "escalation"
+    SPIKE = "spike"
+    OPERATIONS = "operations"
+
+
+EMOJI = {
+    Severity.COMPLAINT: "🟡",
+    Severity.VIRAL_RISK: "🟠",
+    Severity.ESCALATION: "🔴",
+    Severity.SPIKE: "📈",
+    Severity.OPERATIONS: "⚙️",
+}
+
+
+class Action(StrEnum):
+    """Button action ids; the value stored in the database is the status it leads to."""
+
+    ACKNOWLEDGE = "brandmon:acknowledge"
+    RESOLVE = "brandmon:resolve"
+    SNOOZE = "brandmon:snooze"
+    NOT_COMPLAINT = "brandmon:not_complaint"
+
+
+STATUS_AFTER = {
+    Action.ACKNOWLEDGE: "acknowledged",
+    Action.RESOLVE: "resolved",
+    Action.SNOOZE: "snoozed",
+    Action.NOT_COMPLAINT: "not_complaint",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The support team's latest action on a message, as shown under it."""
+
+    status: str = "open"
+    by: str | None = None
+    at: datetime | None = None
+    snoozed_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What chat.postMessage / chat.update take: blocks and the notification fallback."""
+
+    text: str
+    blocks: list[Block]
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": [b.to_dict() for b in self.blocks]}
+
+
+def severity_of(
+    alert: Alert, mention: Mention | None, *, risk_threshold: float, escalation_threshold: float
+) -> Severity:
+    """The header word: spike and operations by kind, else by the post's risk."""
+    if alert.kind == "spike":
+        return Severity.SPIKE
+    if alert.kind == "operations":
+        return Severity.OPERATIONS
+    payload = alert.payload or {}
+    risk = payload.get("risk", mention.risk if mention else None)
+    if payload.get("escalate") or (risk is not None and risk >= escalation_threshold):
+        return Severity.ESCALATION
+    if risk is not None and risk >= risk_threshold:
+        return Severity.VIRAL_RISK
+    return Severity.COMPLAINT
+
+
+def _mrkdwn(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=_mrkdwn(t.clip_markup(text, 3000)))
+
+
+def _header(severity: Severity, brand: str | None) -> HeaderBlock:
+    title = f"{EMOJI[severity]} {severity.value.capitalize()}" + (f" · {brand}" if brand else "")
+    return HeaderBlock(text=PlainTextObject(text=t.clip(title, 150), emoji=True))
+
+
+def _who(author: Author | None) -> str:
+    return f"@{author.handle}" if author else "unknown author"
+
+
+def _engagement(mention: Mention, payload: Mapping[str, Any] | None = None) -> str:
+    counts = dict(payload.get("engagement", payload)) if payload else {}
+    parts = []
+    for key, one in (
+        ("likes", "like"),
+        ("reposts", "repost"),
+        ("replies", "reply"),
+        ("quotes", "quote"),
+    ):
+        value = counts.get(key, getattr(mention, key, 0)) or 0
+        word = one if value == 1 else key
+        parts.append(f"{t.compact(value)} {word}")
+    return " · ".join(parts)
+
+
+def _risk(risk: float | None) -> str:
+    return "not scored yet" if risk is None else f"{risk:.0f}/100"
+
+
+def _reasons(reasons: Iterable[Any]) -> str:
+    items = [f"• {t.clip_escaped(str(r), 300)}" for r in list(reasons)[:MAX_REASONS]]
+    return t.clip_markup("\n".join(items), FIELD_LIMIT) if items else "—"
+
+
+def status_line(status: Status) -> str:
+    who = t.user(status.by)
+    at = f" · {t.when(status.at)}" if status.at else ""
+    if status.status == "acknowledged":
+        return f"👀 Acknowledged by {who}{at}"
+    if status.status == "resolved":
+        return f"✅ Resolved by {who}{at}"
+    if status.status == "snoozed" and status.snoozed_until:
+        return f"💤 Snoozed by {who} until {t.when(status.snoozed_until)}"
+    if status.status == "not_complaint":
+        return f"🚫 Marked *not a complaint* by {who}{at}"
+    return "⏳ Open: nobody has picked this up yet"
+
+
+def _buttons(alert_id: int, *, labels: bool = True) -> ActionsBlock:
+    value = str(alert_id)
+    elements = [
+        ButtonElement(
+            text="Acknowledge", action_id=Action.ACKNOWLEDGE, value=value, style="primary"
+        ),
+        ButtonElement(text="Resolved", action_id=Action.RESOLVE, value=value),
+        ButtonElement(text="Snooze", action_id=Action.SNOOZE, value=value),
+    ]
+    if labels:
+        elements.append(
+            ButtonElement(
+                text="Not a complaint",
+                action_id=Action.NOT_COMPLAINT,
+                value=value,
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Not a complaint?",
+                    text="This closes the alert and teaches brandmon from it.",
+                    confirm="Not a complaint",
+                    deny="Cancel",
+                ),
+            )
+        )
+    return ActionsBlock(block_id=ACTIONS_BLOCK, elements=elements)
+
+
+def mention_message(
+    alert: Alert,
+    mention: Mention,
+    author: Author | None,
+    *,
+    severity: Severity,
+    status: Status = Status(),
+    ping: str | None = None,
+    escalation_threshold: float | None = None,
+) -> Message:
+    """The one top-level message for a post (complaint, viral risk or escalation)."""
+    payload = alert.payload or {}
+    risk = payload.get("risk", mention.risk)
+    reasons = payload.get("reasons") or mention.reasons or []
+    who = _who(author)
+    reach = ""
+    if author is not None:
+        name = f" ({t.clip_escaped(author.name, 60)})" if author.name else ""
+        reach = f"*{t.escape(who)}*{name} · {t.compact(author.followers)} followers"
+        reach += " · verified" if author.verified else ""
+    else:
+        reach = f"*{who}*"
+    where = [reach, t.escape(mention.network)]
+    where += [t.link(mention.url, "Open post")] if mention.url else []
+    context = " · ".join([*where, t.when(mention.created_at)])
+    blocks: list[Block] = [_header(severity, alert.brand or mention.brand)]
+    if ping:
+        threshold = (
+            f" (risk {_risk(risk)} ≥ {escalation_threshold:.0f})"
+            if (escalation_threshold is not None and risk is not None)
+            else ""
+        )
+        blocks.append(_section(f"{ping} *Escalation:* this post is spreading fast{threshold}."))
+    blocks += [
+        _section(t.quote(mention.text, SECTION_LIMIT)),
+        ContextBlock(elements=[_mrkdwn(t.clip_markup(context, 3000))]),
+        SectionBlock(
+            fields=[
+                _mrkdwn(f"*Engagement*\n{_engagement(mention, payload)}"),
+                _mrkdwn(f"*Viral risk*\n{_risk(risk)}"),
+                _mrkdwn(
+                    "*Sentiment*\n"
+                    + ("—" if mention.sentiment is None else f"{mention.sentiment:+.2f}")
+                ),
+                _mrkdwn(f"*Category*\n{t.escape(_label(mention.category))}"),
+            ]
+        ),
+        _section(f"*Why brandmon flagged it*\n{_reasons(reasons)}"),
+    ]
+    if mention.reply:
+        reply = t.clip_escaped(mention.reply, SECTION_LIMIT - 60).replace("`", "'")
+        blocks.append(_section(f"*Suggested reply* (adapt before sending)\n```{reply}```"))
+    blocks += [_buttons(alert.id), ContextBlock(elements=[_mrkdwn(status_line(status))])]
+    post = t.clip_escaped(mention.text.replace("\n", " "), FALLBACK_POST_CHARS)
+    fallback = (
+        f"{EMOJI[severity]} {severity.value.capitalize()}: {t.escape(who)} on "
+        f"{t.escape(mention.network)}: “{post}” (risk {_risk(risk)})"
+    )
+    return Message(text=f"{ping} {fallback}" if ping else fallback, blocks=blocks)
+
+
+def update_message(
+    alert: Alert, mention: Mention, *, ping: str | None = None, threshold: float | None = None
+) -> Message:
+    """A thread reply: the tracked post keeps growing (and, once, the escalation ping)."""
+    payload = alert.payload or {}
+    risk = payload.get("risk", mention.risk)
+    lines = [f"📈 *Still spreading* · viral risk {_risk(risk)} · {_engagement(mention, payload)}"]
+    if payload.get("reasons"):
+        lines.append(f"*Why*\n{_reasons(payload['reasons'])}")
+    if ping:
+        over = f" past {threshold:.0f}" if threshold is not None else ""
+        lines.insert(0, f"{ping} *Escalation:* viral risk is now {_risk(risk)}{over}.")
+    text = "\n".join(lines)
+    return Message(text=t.clip_markup(text, 3000), blocks=[_section(text)])
+
+
+def spike_message(alert: Alert, *, status: Status = Status()) -> Message:
+    """More mentions than usual: the numbers, what people say, a few sample posts."""
+    p = alert.payload or {}
+    observed, expected = p.get("observed", "?"), p.get("expected", "?")
+    brand = p.get("brand") or alert.brand
+    phrases = ", ".join(t.clip_escaped(str(x), 60) for x in (p.get("top_phrases") or [])[:10])
+    cats = p.get("categories") or {}
+    categories = (
+        ", ".join(f"{t.escape(_label(k))} {v}" for k, v in cats.items())
+        if isinstance(cats, Mapping)
+        else ", ".join(t.escape(_label(str(c))) for c in cats)
+    )
+    blocks: list[Block] = [
+        _header(Severity.SPIKE, brand),
+        _section(
+            f"*{t.escape(str(observed))}* mentions where about "
+            f"*{t.escape(str(expected))}* were expected."
+        ),
+        SectionBlock(
+            fields=[
+                _mrkdwn(t.clip_markup(f"*Top phrases*\n{phrases or '—'}", FIELD_LIMIT)),
+                _mrkdwn(t.clip_markup(f"*Categories*\n{categories or '—'}", FIELD_LIMIT)),
+            ]
+        ),
+    ]
+    for sample in (p.get("sample_posts") or p.get("samples") or [])[:3]:
+        blocks.append(_section(_sample(sample)))
+    blocks += [
+        _buttons(alert.id, labels=False),
+        ContextBlock(elements=[_mrkdwn(status_line(status))]),
+    ]
+    fallback = (
+        f"{EMOJI[Severity.SPIKE]} Spike · {t.escape(str(brand or ''))}: "
+        f"{t.escape(str(observed))} mentions vs {t.escape(str(expected))} expected"
+    )
+    return Message(text=fallback, blocks=blocks)
+
+
+def _sample(sample: Any) -> str:
+    if not isinstance(sample, Mapping):
+        return t.quote(str(sample), 600)
+    who = f"*@{t.escape(str(sample['handle']))}* · " if sample.get("handle") else ""
+    return f"{t.quote(str(sample.get('text', '')), 600)}\n{who}{t.link(sample.get('url'), 'Open')}"
+
+
+def operations_message(alert: Alert) -> Message:
+    """A source is failing or its credentials were rejected: what and what to check."""
+    p = alert.payload or {}
+    source = t.escape(str(p.get("source", "?")))
+    problem = t.clip_escaped(str(p.get("problem", "")), 1500)
+    check = t.clip_escaped(str(p.get("check", "")), 500)
+    body = f"Source *{source}* has stopped: {problem}"
+    if check:
+        body += f"\n*Check:* {check}"
+    return Message(
+        text=t.clip_markup(f"{EMOJI[Severity.OPERATIONS]} Operations: {source}: {problem}", 3000),
+        blocks=[_header(Severity.OPERATIONS, alert.brand), _section(body)],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryItem:
+    severity: Severity
+    mention: Mention | None
+    author: Author | None
+    alert: Alert
+
+
+def summary_message(items: Sequence[SummaryItem], *, limit: int, minutes: float) -> Message:
+    """Alerts beyond the channel's rate limit, rolled up into one message."""
+    count = len(items)
+    noun = "alert" if count == 1 else "alerts"
+    intro = (
+        f"More than {limit} alerts in {minutes:g} minutes in this channel, so the "
+        f"next {count} {noun} are listed here instead of one message each."
+    )
+    lines = [_summary_line(i) for i in items[:SUMMARY_ITEMS_SHOWN]]
+    if count > SUMMARY_ITEMS_SHOWN:
+        lines.append(f"…and {count - SUMMARY_ITEMS_SHOWN} more")
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=f"🧺 {count} more {noun} (rate limit)")),
+        _section(intro),
+    ]
+    for start in range(0, len(lines), 10):
+        blocks.append(_section("\n".join(lines[start : start + 10])))
+    return Message(text=f"🧺 {count} more {noun}, rolled up (rate limit)", blocks=blocks)
+
+
+def _summary_line(item: SummaryItem) -> str:
+    mention, author = item.mention, item.author
+    if mention is None:
+        return f"• {EMOJI[item.severity]} {item.alert.kind}"
+    who = t.escape(_who(author))
+    reach = f" ({t.compact(author.followers)})" if author and author.followers else ""
+    post = t.clip_escaped(mention.text.replace("\n", " "), 120)
+    return (
+        f"• {EMOJI[item.severity]} *{who}*{reach}: “{post}” {t.link(mention.url, 'open')}"
+    ).rstrip()
+
+
+def _label(category: str | None) -> str:
+    return category.replace("_", " ").capitalize() if category else "—"
