@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 from websockets.sync.server import ServerConnection, serve
 
+from connectors.base import Engagement
 from monitor.config import AppConfig, parse_config
 from storage.models import Mention
 from storage.repository import NewMention, Repository
@@ -454,13 +455,18 @@ def queue_update(
     repository: Repository, at: datetime, mention_id: int, risk: float, *, escalate: bool = False,
     reposts: int = 40,
 ) -> None:
-    """An "update" alert as the engagement tracker queues it for a growing post."""
+    """An "update" alert as monitor/tracking.py queues it for a growing post (the payload is
+    rules/viral.py's assessment plus `escalate`), with the counts it stored on the mention."""
+    repository.record_engagement(
+        mention_id, Engagement(likes=90, reposts=reposts, replies=12, quotes=3), at=at,
+        next_refresh_at=None, risk=risk,
+    )
     repository.queue_alert(
         dedupe_key=f"update:{mention_id}:{risk}",
         kind="update",
         at=at,
         brand="Kestrel",
         mention_id=mention_id,
-        payload={"risk": risk, "reasons": [f"velocity {reposts} reposts/h"], "likes": 90,
-                 "reposts": reposts, "replies": 12, "quotes": 3, "escalate": escalate},
+        payload={"score": risk, "velocity_per_hour": float(reposts), "current": reposts + 105,
+                 "reasons": [f"velocity {reposts} reposts/h"], "escalate": escalate},
     )

@@ -140,13 +140,14 @@ def test_post_without_url_or_author_still_renders() -> None:
         ("update", 70, False, Severity.VIRAL_RISK),
         ("update", 70, True, Severity.ESCALATION),
         ("update", 85, False, Severity.ESCALATION),
+        ("update", None, False, Severity.COMPLAINT),
         ("spike", 99, False, Severity.SPIKE),
         ("operations", None, False, Severity.OPERATIONS),
     ],
 )
 def test_severity(kind: str, risk: float | None, escalate: bool, severity: Severity) -> None:
-    payload = {"risk": risk, "escalate": escalate} if kind == "update" else {}
-    mention = _mention(risk=risk)
+    payload = {"score": risk, "escalate": escalate} if kind == "update" else {}
+    mention = _mention(risk=risk if kind != "update" else None)
     assert severity_of(Alert(kind=kind, payload=payload), mention, risk_threshold=60,
                        escalation_threshold=85) is severity
 
@@ -162,8 +163,9 @@ def test_escalation_pings_in_the_message_and_the_notification() -> None:
 
 
 def test_update_reply_carries_the_new_numbers_and_optional_ping() -> None:
-    alert = _alert("update", risk=88, likes=900, reposts=4000, replies=50, quotes=7,
-                   reasons=["velocity 400 reposts/h"])
+    """`score` and `reasons` as rules/viral.py's RiskAssessment.as_dict() gives them."""
+    alert = _alert("update", score=88.0, velocity_per_hour=400.0, likes=900, reposts=4000,
+                   replies=50, quotes=7, reasons=["velocity 400 reposts/h"])
     quiet = update_message(alert, _mention())
     assert quiet.text.startswith("📈 *Still spreading* · viral risk 88/100 · 900 likes · 4k")
     assert "• velocity 400 reposts/h" in quiet.text
@@ -202,15 +204,21 @@ def test_summary_lists_each_rolled_up_post_and_caps_the_list() -> None:
 
 
 def test_spike_and_operations_messages_escape_their_payloads() -> None:
+    """The spike payload as monitor/spikes.py queues it."""
     spike = spike_message(_alert(
-        "spike", brand="Kestrel", observed=240, expected=31,
-        top_phrases=["<!channel> outage", "no wifi"], categories={"outage": 180},
-        sample_posts=[{"text": "<@U024BE7LH> down again", "url": "https://x.com/a/1",
-                       "handle": "bob"}],
+        "spike", brand="Kestrel", metric="complaints", observed=240, expected=31.25,
+        reasons=["240 complaints vs 31 expected"],
+        phrases=[{"phrase": "<!channel> outage", "posts": 40}, {"phrase": "no wifi", "posts": 9}],
+        categories=[{"category": "outage", "posts": 180}],
+        samples=["<@U024BE7LH> down again", "<https://evil.example|refund>"],
     ))
     texts = [spike.text, *iter_texts(spike.payload()["blocks"])]
     assert not any(bad in text for text in texts for bad in FORBIDDEN)
-    assert "*240* mentions where about *31* were expected." in texts
+    assert ("*240* complaints in the hour where about *31.25* were expected.\n"
+            "• 240 complaints vs 31 expected") in texts
+    assert "*Top phrases*\n&lt;!channel&gt; outage (40), no wifi (9)" in texts
+    assert "*Categories*\nOutage (180)" in texts
+    assert ">&lt;@U024BE7LH&gt; down again" in texts
     assert spike.payload()["blocks"][-2]["elements"][-1]["action_id"] == Action.SNOOZE
     ops = operations_message(_alert("operations", source="x", problem="401 <!here>",
                                     check="sources.x.bearer_token"))

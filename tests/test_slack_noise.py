@@ -141,21 +141,21 @@ def test_quiet_hours_hold_alerts_without_using_up_attempts(
     assert dispatcher.dispatch() == 1
 
 
-def test_escalations_only_lets_the_escalation_through_and_the_complaint_adopts_it(
+def test_escalations_only_lets_escalations_through_and_holds_the_rest(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
     quiet = {"start": "11:00", "end": "13:00", "policy": "escalations_only"}
     dispatcher = _dispatcher(fake, engine, clock, quiet_hours=quiet)
-    mention = seed_complaint(repo, clock.now(), "1")
+    hot = seed_complaint(repo, clock.now(), "1")
     seed_complaint(repo, clock.now(), "2")
-    queue_update(repo, clock.now(), mention, risk=95, escalate=True)
-    assert dispatcher.dispatch() == 1
-    (message,) = fake.top_level("C0SUPPORT")
-    assert message["text"].startswith("<!here> 🔴 Escalation")
+    queue_update(repo, clock.now(), hot, risk=95, escalate=True)
+    assert dispatcher.dispatch() == 2  # the hot post's complaint and its update
+    assert len(fake.top_level("C0SUPPORT")) == 1
+    assert fake.calls_to("chat.postMessage")[0].args["text"].startswith("<!here> 🔴 Escalation")
+    assert [a.status for a in _alerts(repo)] == ["sent", "pending", "sent"]
     clock.set(datetime(2026, 11, 16, 13, 0, tzinfo=UTC))
-    assert dispatcher.dispatch() == 2
+    assert dispatcher.dispatch() == 1
     assert len(fake.top_level("C0SUPPORT")) == 2
-    assert _alerts(repo)[0].ts == message["ts"]
 
 
 def test_operations_alerts_are_never_held(

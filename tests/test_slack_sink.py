@@ -10,16 +10,20 @@ import io
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
 from monitor.alerts import AlertView, Dispatcher
 from monitor.clock import FixedClock
+from monitor.config import parse_config
+from monitor.daemon import Daemon
 from monitor.sinks import build_sink
 from monitor.slack import SlackSink
 from storage.models import Alert, SlackMessage
 from storage.repository import Repository
+from tests.factories import feed_record, write_feed
 from tests.fake_slack import (
     BOT_TOKEN,
     FakeSlack,
@@ -123,6 +127,21 @@ def test_a_post_already_escalated_when_first_seen_pings_in_its_message(
 
 def first_ts(fake: FakeSlack) -> str:
     return fake.top_level("C0SUPPORT")[0]["ts"]
+
+
+def test_a_late_complaint_alert_adopts_the_message_its_update_already_posted(
+    fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
+) -> None:
+    dispatcher = _dispatcher(fake, engine, clock)
+    mention = seed_complaint(repo, clock.now(), "1")
+    queue_update(repo, clock.now(), mention, risk=70)
+    fake.rate_limit("chat.postMessage", retry_after=60)
+    assert dispatcher.dispatch() == 1  # the complaint waits; the update posts the message
+    clock.advance(seconds=60)
+    assert dispatcher.dispatch() == 1
+    (message,) = fake.top_level("C0SUPPORT")
+    assert [a.ts for a in _alerts(repo)] == [message["ts"]] * 2
+    assert fake.thread("C0SUPPORT", message["ts"]) == []
 
 
 def test_operations_alerts_go_to_the_ops_channel(
@@ -284,3 +303,29 @@ def test_lost_thread_reply_is_found_in_the_thread(
 def test_build_sink_wires_slack(fake: FakeSlack, engine: Engine, clock: FixedClock) -> None:
     sink = build_sink(slack_config(fake), out=io.StringIO(), engine=engine, clock=clock)
     assert isinstance(sink, SlackSink)
+
+
+def test_daemon_to_slack_end_to_end(
+    fake: FakeSlack, engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    """The real daemon: replayed posts, real rules and replies, one message per complaint."""
+    feed = write_feed(tmp_path / "feed.jsonl", [
+        feed_record("1", "@Kestrel lost my parcel <!channel> and nobody answers the phone. "
+                    "Useless.", handle="ann"),
+        feed_record("2", "Kestrel delivered early, great service"),
+    ])
+    config = slack_config(fake).model_copy(update={"sources": parse_config({
+        "brands": [{"name": "Kestrel", "terms": ["kestrel"]}],
+        "sources": {"feed": {"type": "replay", "path": str(feed), "follow_clock": False}},
+    }).sources})
+    daemon = Daemon(config, clock=clock, engine=engine,
+                    sink=build_sink(config, out=io.StringIO(), engine=engine, clock=clock))
+    daemon.run_once()
+    daemon.run_once()
+    (message,) = fake.top_level("C0SUPPORT")
+    texts = list(iter_texts(message["blocks"]))
+    quoted = ">@Kestrel lost my parcel &lt;!channel&gt; and nobody answers the phone. Useless."
+    assert quoted in texts
+    reply = next(t for t in texts if t.startswith("*Suggested reply*"))
+    assert "@ann " in reply
+    assert "Useless" not in reply

@@ -102,12 +102,20 @@ def severity_of(
     if alert.kind == "operations":
         return Severity.OPERATIONS
     payload = alert.payload or {}
-    risk = payload.get("risk", mention.risk if mention else None)
+    risk = risk_of(payload, mention)
     if payload.get("escalate") or (risk is not None and risk >= escalation_threshold):
         return Severity.ESCALATION
     if risk is not None and risk >= risk_threshold:
         return Severity.VIRAL_RISK
     return Severity.COMPLAINT
+
+
+def risk_of(payload: Mapping[str, Any], mention: Mention | None) -> float | None:
+    """The risk an update alert carries ("score" from rules/viral.py), else the post's own."""
+    for key in ("risk", "score"):
+        if isinstance(payload.get(key), int | float):
+            return float(payload[key])
+    return mention.risk if mention is not None else None
 
 
 def _mrkdwn(text: str) -> MarkdownTextObject:
@@ -204,7 +212,7 @@ def mention_message(
 ) -> Message:
     """The one top-level message for a post (complaint, viral risk or escalation)."""
     payload = alert.payload or {}
-    risk = payload.get("risk", mention.risk)
+    risk = risk_of(payload, mention)
     reasons = payload.get("reasons") or mention.reasons or []
     who = _who(author)
     reach = ""
@@ -258,7 +266,7 @@ def update_message(
 ) -> Message:
     """A thread reply: the tracked post keeps growing (and, once, the escalation ping)."""
     payload = alert.payload or {}
-    risk = payload.get("risk", mention.risk)
+    risk = risk_of(payload, mention)
     lines = [f"📈 *Still spreading* · viral risk {_risk(risk)} · {_engagement(mention, payload)}"]
     if payload.get("reasons"):
         lines.append(f"*Why*\n{_reasons(payload['reasons'])}")
@@ -270,41 +278,44 @@ def update_message(
 
 
 def spike_message(alert: Alert, *, status: Status = Status()) -> Message:
-    """More mentions than usual: the numbers, what people say, a few sample posts."""
+    """More posts than usual: the numbers, why, what people say, a few sample posts.
+
+    Reads the payload monitor/spikes.py queues (observed, expected, metric, reasons,
+    phrases, categories, samples)."""
     p = alert.payload or {}
-    observed, expected = p.get("observed", "?"), p.get("expected", "?")
+    observed = t.escape(str(p.get("observed", "?")))
+    expected = t.escape(str(p.get("expected", "?")))
+    metric = t.escape(str(p.get("metric") or "mentions"))
     brand = p.get("brand") or alert.brand
-    phrases = ", ".join(t.clip_escaped(str(x), 60) for x in (p.get("top_phrases") or [])[:10])
-    cats = p.get("categories") or {}
-    categories = (
-        ", ".join(f"{t.escape(_label(k))} {v}" for k, v in cats.items())
-        if isinstance(cats, Mapping)
-        else ", ".join(t.escape(_label(str(c))) for c in cats)
-    )
+    phrases = ", ".join(_counted(x, "phrase") for x in (p.get("phrases") or [])[:10])
+    categories = ", ".join(_counted(x, "category", label=True)
+                           for x in (p.get("categories") or [])[:10])
     blocks: list[Block] = [
         _header(Severity.SPIKE, brand),
-        _section(
-            f"*{t.escape(str(observed))}* mentions where about "
-            f"*{t.escape(str(expected))}* were expected."
-        ),
-        SectionBlock(
-            fields=[
-                _mrkdwn(t.clip_markup(f"*Top phrases*\n{phrases or '—'}", FIELD_LIMIT)),
-                _mrkdwn(t.clip_markup(f"*Categories*\n{categories or '—'}", FIELD_LIMIT)),
-            ]
-        ),
+        _section(f"*{observed}* {metric} in the hour where about *{expected}* were expected."
+                 + (f"\n{_reasons(p['reasons'])}" if p.get("reasons") else "")),
+        SectionBlock(fields=[
+            _mrkdwn(t.clip_markup(f"*Top phrases*\n{phrases or '—'}", FIELD_LIMIT)),
+            _mrkdwn(t.clip_markup(f"*Categories*\n{categories or '—'}", FIELD_LIMIT)),
+        ]),
     ]
-    for sample in (p.get("sample_posts") or p.get("samples") or [])[:3]:
+    for sample in (p.get("samples") or [])[:3]:
         blocks.append(_section(_sample(sample)))
-    blocks += [
-        _buttons(alert.id, labels=False),
-        ContextBlock(elements=[_mrkdwn(status_line(status))]),
-    ]
-    fallback = (
-        f"{EMOJI[Severity.SPIKE]} Spike · {t.escape(str(brand or ''))}: "
-        f"{t.escape(str(observed))} mentions vs {t.escape(str(expected))} expected"
-    )
+    blocks += [_buttons(alert.id, labels=False), ContextBlock(elements=[
+        _mrkdwn(status_line(status))])]
+    fallback = (f"{EMOJI[Severity.SPIKE]} Spike · {t.escape(str(brand or ''))}: "
+                f"{observed} {metric} vs {expected} expected")
     return Message(text=fallback, blocks=blocks)
+
+
+def _counted(item: Any, key: str, *, label: bool = False) -> str:
+    """`{"phrase": "no wifi", "posts": 12}` -> "no wifi (12)"; plain strings as they are."""
+    if isinstance(item, Mapping):
+        name, count = str(item.get(key, "")), item.get("posts")
+    else:
+        name, count = str(item), None
+    name = _label(name) if label else name
+    return t.clip_escaped(name, 60) + (f" ({count})" if count is not None else "")
 
 
 def _sample(sample: Any) -> str:

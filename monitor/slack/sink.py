@@ -119,8 +119,11 @@ class SlackSink:
                 found = self._recover(view, channel)
                 if found is not None:
                     return found
-            if view.alert.kind in {"operations", "spike"} or view.mention is None:
+            if view.alert.kind in {"operations", "spike"}:
                 return self._post_own(view, channel)
+            if view.mention is None:  # deleted since (retention): nothing left to show
+                log.warning("slack: alert %s has no post any more; not sent", view.alert.id)
+                return Delivery()
             return self._send_for_mention(view, channel)
         except SlackApiError as exc:
             raise classify(exc, channel=channel) from exc
