@@ -246,12 +246,13 @@ class ReplyBook:
             [greeting, ack, step],
             [ack, step],
         )
-        replies = [address + _sentences(p.format(**values) for p in parts) for parts in drafts]
-        for bound in (net.target, net.limit):
-            for reply in replies:
-                if len(reply) <= bound:
-                    return reply
-        return _clip(replies[-1], net.limit)
+        fits = reply = ""
+        for parts in drafts:  # the fullest draft within the preferred length, else the limit
+            reply = address + _sentences(p.format(**values) for p in parts)
+            if len(reply) <= net.target:
+                return reply
+            fits = fits or (reply if len(reply) <= net.limit else "")
+        return fits or _clip(reply, net.limit)
 
 
 @cache
