@@ -201,6 +201,7 @@ class PhraseMatcher(Generic[T]):
             found = pattern.match(lowered, start)
             if found is not None and found.end() == end:
                 text = _HANDLES.sub("", found.group()) if anchored else found.group()
+                text = _NOT_WORD.sub(" ", text).strip()
                 if len(self._named) >= self.CACHE_LIMIT:
                     self._named.clear()
                 self._named[key] = hit = (text, self._rules[index][1])
@@ -208,7 +209,11 @@ class PhraseMatcher(Generic[T]):
         return None
 
     def find(self, lowered: str) -> list[tuple[str, T]]:
-        """(matched text, payload) for every phrase in `lowered` (lowercased), in text order."""
+        """(matched words, payload) for every phrase in `lowered` (lowercased), in text order.
+
+        The matched words are the post's own, with punctuation between them squeezed to one
+        space: "on hold for 2 hours", never markup.
+        """
         named = self._named
         hits = []
         if self._start is not None and (match := self._start.match(lowered)) is not None:
@@ -225,3 +230,6 @@ class PhraseMatcher(Generic[T]):
 
 
 _HANDLES = re.compile(r"^(?:\W*@\w+)*\W*")
+# Matched text is shown to people (Slack, HTML digests): keep words only, so a post's
+# "<!channel>" or "<a href" inside a gap can never reach them as markup.
+_NOT_WORD = re.compile(r"[^\w'#@.,:+-]+")

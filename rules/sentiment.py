@@ -92,7 +92,7 @@ def shift(compound: float, valence: float, text: str) -> float:
     """
     if not valence:
         return compound
-    c = max(-0.9999, min(0.9999, compound))
+    c = max(-0.99999, min(0.99999, compound))
     total = c * math.sqrt(ALPHA / (1.0 - c * c))
     emphasis = _emphasis(text)
     if total:

@@ -1,0 +1,85 @@
+"""VADER with the customer-service lexicon, and phrase valences added on top."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from rules.sentiment import Sentiment, _Vader, shift
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+STOCK = SentimentIntensityAnalyzer()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "The service was GREAT!!! :)",
+        "not very good, but the staff were kind of nice",
+        "😡hello 😡 😡😡 there 😍",
+        "  🙂  ",
+        "KIND OF bad... sort of ok??",
+        "no help at all, never again!!!!",
+        "I don't think it's bad",
+    ],
+)
+def test_fast_vader_scores_exactly_like_vader(text: str) -> None:
+    assert _Vader().polarity_scores(text) == STOCK.polarity_scores(text)
+
+
+@pytest.mark.skipif(not (SHARED / "datasets").exists(), reason="shared data sets not present")
+def test_fast_vader_scores_exactly_like_vader_on_real_tweets() -> None:
+    texts = []
+    for name in ("airline/dev.csv", "twcs/sample.csv"):
+        with (SHARED / "datasets" / name).open(encoding="utf-8", newline="") as handle:
+            texts += [row["text"] or "" for row in csv.DictReader(handle)]
+    fast = _Vader()
+    assert [t for t in texts if fast.polarity_scores(t) != STOCK.polarity_scores(t)] == []
+
+
+@pytest.mark.parametrize(
+    ("lexicon", "text", "expected"),
+    [
+        ({"please": 0, "help": 0}, "please help", 0.0),  # removed: requests, not praise
+        ({}, "please help", STOCK.polarity_scores("please help")["compound"]),
+    ],
+)
+def test_lexicon_changes_replace_or_remove_words(
+    lexicon: dict[str, float], text: str, expected: float
+) -> None:
+    assert Sentiment(lexicon).compound(text) == expected
+
+
+def test_new_words_get_vader_negation() -> None:
+    sentiment = Sentiment({"stranded": -2.2})
+    assert sentiment.compound("we are stranded") < -0.4
+    assert sentiment.compound("we are not stranded") > 0
+
+
+def test_lexicon_is_per_instance() -> None:
+    Sentiment({"great": -3.0})
+    assert Sentiment().compound("great") > 0
+
+
+@pytest.mark.parametrize(
+    ("word_valence", "text"),
+    [(-2.5, "it is bad"), (-2.5, "it is bad!!!"), (-2.5, "it is bad??"), (3.1, "it was great!")],
+)
+def test_shift_adds_a_phrase_as_if_it_were_a_word(word_valence: float, text: str) -> None:
+    """Adding a word's valence to the text without it gives what VADER gives with it."""
+    without = text.replace("bad", "").replace("great", "")
+    before = STOCK.polarity_scores(without)["compound"]
+    assert shift(before, word_valence, text) == pytest.approx(
+        STOCK.polarity_scores(text)["compound"], abs=2e-4
+    )
+
+
+@pytest.mark.parametrize("compound", [-1.0, -0.6, 0.0, 0.3, 1.0])
+def test_shift_stays_in_range_and_moves_the_right_way(compound: float) -> None:
+    lower = shift(compound, -3.0, "text")
+    assert -1.0 <= lower <= compound
+    assert shift(compound, 0.0, "text") == compound
