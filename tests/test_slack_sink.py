@@ -7,6 +7,7 @@ no second message after a crash between Slack accepting a message and the outbox
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -23,10 +24,12 @@ from monitor.sinks import build_sink
 from monitor.slack import SlackSink
 from storage.models import Alert, SlackMessage
 from storage.repository import Repository
+from tests.conftest import shared_path
 from tests.factories import feed_record, write_feed
 from tests.fake_slack import (
     BOT_TOKEN,
     FakeSlack,
+    Scripted,
     iter_texts,
     queue_update,
     seed_complaint,
@@ -329,3 +332,31 @@ def test_daemon_to_slack_end_to_end(
     reply = next(t for t in texts if t.startswith("*Suggested reply*"))
     assert "@ann " in reply
     assert "Useless" not in reply
+
+
+def _documented(name: str) -> dict:
+    """One of Slack's documented example responses (../shared/fixtures/slack/)."""
+    return json.loads(shared_path("fixtures", "slack", name).read_text())
+
+
+def test_slacks_documented_responses_are_understood(
+    fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    posted = _documented("chat.postMessage.ok.json")
+    fake.script("chat.postMessage", Scripted(body=posted))
+    mention = seed_complaint(repo, clock.now(), "1")
+    dispatcher = _dispatcher(fake, engine, clock)
+    assert dispatcher.dispatch() == 1
+    assert (_alerts(repo)[0].channel, _alerts(repo)[0].ts) == (posted["channel"], posted["ts"])
+    fake.channels.add(posted["channel"])
+    fake.messages[posted["channel"]] = [{**posted["message"], "blocks": []}]
+    fake.script("chat.update", Scripted(body=_documented("chat.update.error.json")))
+    queue_update(repo, clock.now(), mention, risk=70)
+    with caplog.at_level(logging.WARNING, logger="monitor.slack.sink"):
+        assert dispatcher.dispatch() == 1  # the thread reply went; the redraw failing is logged
+    assert "cant_update_message" in caplog.text
+    fake.script("chat.postMessage", Scripted(body=_documented("auth.test.error.json")))
+    seed_complaint(repo, clock.now(), "2")
+    assert dispatcher.dispatch() == 0
+    assert "invalid_auth" in (_alerts(repo)[-1].last_error or "")
