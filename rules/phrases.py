@@ -40,7 +40,7 @@ NUMBER = "(?:" + "|".join([DIGITS, *NUMBER_WORDS]) + ")"
 # order, and literal branches never overlap, so the order changes speed, not results.
 _LETTERS = {c: i for i, c in enumerate("tasowicbpmhfdrlnegyuvkjqzx")}
 GAP = r"(?:[\w'@#]+\W+){0,3}?"
-START = r"^(?:\W*@\w+)*\W*"
+START = r"^(?:\W*@\w+\b)*\W*"
 _WORD = re.compile(r"[\w'#@$%&+/.!?-]+\*?")
 
 
@@ -229,7 +229,7 @@ class PhraseMatcher(Generic[T]):
         return hits
 
 
-_HANDLES = re.compile(r"^(?:\W*@\w+)*\W*")
+_HANDLES = re.compile(START)
 # Matched text is shown to people (Slack, HTML digests): keep words only, so a post's
 # "<!channel>" or "<a href" inside a gap can never reach them as markup.
 _NOT_WORD = re.compile(r"[^\w'#@.,:+-]+")
