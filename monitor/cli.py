@@ -43,12 +43,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.clock import SystemClock
     from monitor.daemon import Daemon
     from monitor.sinks import build_sink
+    from storage.db import open_database
 
     path = find_config(args.config)
     config = load_config(path)
     _setup_logging(config.log_level)
+    engine = open_database(config.storage.url)
+    clock = SystemClock()
     try:
-        daemon = Daemon(config, clock=SystemClock(), sink=build_sink(config, out=sys.stdout))
+        sink = build_sink(config, out=sys.stdout, engine=engine, clock=clock)
+        daemon = Daemon(config, clock=clock, sink=sink, engine=engine)
     except ConfigError as exc:
         raise ConfigError(str(path), exc.key, exc.reason) from exc
     if args.once:

@@ -376,7 +376,15 @@ def _resolve_paths(config: AppConfig, base_dir: Path) -> AppConfig:
         rest = storage.url[len(prefix) :]
         if rest and rest != ":memory:":
             storage = StorageConfig(url=prefix + str(base_dir / rest))
-    return config.model_copy(update={"sources": sources, "storage": storage})
+    replies = config.alerting.replies
+    templates = {
+        brand: path if path.is_absolute() else base_dir / path
+        for brand, path in replies.templates.items()
+    }
+    alerting = config.alerting.model_copy(
+        update={"replies": replies.model_copy(update={"templates": templates})}
+    )
+    return config.model_copy(update={"sources": sources, "storage": storage, "alerting": alerting})
 
 
 def load_config(path: Path) -> AppConfig:

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,6 +29,9 @@ from monitor.spikes import SpikeWatch
 from monitor.tracking import EngagementTracker
 from storage.db import open_database
 from storage.repository import Repository
+
+if TYPE_CHECKING:
+    from monitor.slack import SocketModeHandle
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,7 @@ class Daemon:
         self.tracker = EngagementTracker(config, self.repository, self.connectors, clock=clock)
         self.spikes = SpikeWatch(config, self.repository, clock=clock)
         self._scheduler: BackgroundScheduler | None = None
+        self._socket_mode: SocketModeHandle | None = None  # Slack buttons, when configured
 
     def _build_connectors(self) -> dict[str, Connector]:
         """One connector per enabled source; a source that cannot start is a config error."""
@@ -221,10 +226,18 @@ class Daemon:
             )
         scheduler.start()
         self._scheduler = scheduler
+        slack = self.config.alerting.slack
+        if self.config.alerting.sink == "slack" and slack.app_token is not None:
+            from monitor.slack import start_socket_mode
+
+            self._socket_mode = start_socket_mode(self.config, self.engine, self.clock)
         return scheduler
 
     def stop(self) -> None:
         """Wait for running jobs (the batch in hand is committed), then stop."""
+        if self._socket_mode is not None:
+            self._socket_mode.close()
+            self._socket_mode = None
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None

@@ -17,7 +17,7 @@ from monitor.config import AppConfig
 from monitor.matching import BrandMatcher, build_matchers
 from monitor.normalise import RejectedPostError, normalise
 from rules.complaint import ComplaintRules
-from rules.replies import suggest_reply
+from rules.replies import ReplyBook, load_book, suggest_reply
 from rules.viral import next_check_at
 from storage.repository import NewMention, Repository, StoredBatch
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 class _Brand:
     matcher: BrandMatcher
     rules: ComplaintRules
+    replies: ReplyBook
 
 
 class Pipeline:
@@ -52,6 +53,10 @@ class Pipeline:
                     matcher.brand.rules,
                     brand_terms=matcher.brand.terms,
                     brand_handles=[h for hs in matcher.brand.handles.values() for h in hs],
+                ),
+                replies=load_book(
+                    config.alerting.replies.templates.get(matcher.brand.name),
+                    allow_refund_mention=config.alerting.replies.allow_refund_mention,
                 ),
             )
             for matcher in build_matchers(config.brands)
@@ -96,8 +101,10 @@ class Pipeline:
                         category=verdict.category,
                         network=post.network,
                         handle=post.author.handle,
+                        name=post.author.name,
                         text=post.text,
                         seed=post.native_id,
+                        book=candidate.replies,
                     )
                 judged.append(
                     NewMention(
