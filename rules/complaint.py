@@ -20,7 +20,7 @@ from typing import Literal
 from rules.categories import Taxonomy
 from rules.phrases import PhraseMatcher
 from rules.ruledata import RuleData, load_rule_data
-from rules.sentiment import Sentiment, shift
+from rules.sentiment import Sentiment
 from rules.settings import RuleOverrides
 
 Kind = Literal["signal", "category", "shape", "ignore"]
@@ -155,8 +155,7 @@ class ComplaintRules:
                 if rule.category is not None:
                     totals[rule.category] = totals.get(rule.category, 0.0) + rule.weight
         plain = _NOT_WORDS.sub("", text) if "@" in text or "://" in text else text
-        vader = self._sentiment.compound(plain)
-        sentiment = shift(vader, valence, text)
+        vader, sentiment = self._sentiment.scores(plain, valence)
         aimed = self._brand is None or self._brand.search(lowered) is not None
         evidence = trouble * self._evidence
         score = evidence - sentiment + shape + (0.0 if aimed else self._not_aimed)

@@ -5,8 +5,9 @@ no negative word, and "please help" reads as positive. Two fixes, both cheap per
 
 - word valences are changed once, in this analyzer's own copy of VADER's lexicon, so
   negation and boosters apply to them as to any VADER word ("not delayed");
-- phrase valences found by the complaint rules are added to VADER's score afterwards, as if
-  each phrase were one more word of that valence (`shift`), so VADER runs once per text.
+- phrase valences found by the complaint rules are added to VADER's sum of word valences,
+  as if each phrase were one more word of that valence (`Sentiment.scores`), so VADER
+  runs once per text.
 """
 
 from __future__ import annotations
@@ -14,27 +15,32 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentimentIntensityAnalyzer, SentiText
-
-ALPHA = 15.0  # VADER's normalisation constant: compound = s / sqrt(s*s + ALPHA)
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    SentimentIntensityAnalyzer,
+    SentiText,
+    normalize,
+)
 
 
 class _Vader(SentimentIntensityAnalyzer):  # type: ignore[misc]
-    """VADER 3.3.2's `polarity_scores` with two shortcuts; same scores, less time.
+    """VADER 3.3.2's scoring with shortcuts that keep its scores and save its time.
 
-    Stock VADER rebuilds the text one character at a time to swap emojis for their
-    descriptions; here one `str.translate` does it (only single-character emojis can match
-    there, and the extra spaces it leaves never change how VADER splits words). And words
-    outside the lexicon get their 0 directly instead of through `sentiment_valence`, which
-    does nothing else for them. Everything else is VADER's own methods; tests compare the
-    two on real tweets.
+    - Stock VADER rebuilds the text one character at a time to swap emojis for their
+      descriptions; one `str.translate` does it here (only single-character emojis can match
+      there, and the extra spaces it leaves never change how VADER splits words).
+    - Words outside the lexicon get their 0 directly instead of through
+      `sentiment_valence`, which does nothing else for them.
+    - The "but" rule runs only when the text contains "but" at all.
+    Everything else is VADER's own methods; tests compare the results on real tweets.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._emoji_words = {ord(e): " " + words for e, words in self.emojis.items() if len(e) == 1}
 
-    def polarity_scores(self, text: str) -> dict[str, float]:
+    def valences(self, text: str) -> tuple[list[float], str]:
+        """Per-word valences and the text VADER scored them in (emojis spelled out)."""
         text = text.translate(self._emoji_words).strip()
         sentitext = SentiText(text)
         words = sentitext.words_and_emoticons
@@ -49,8 +55,19 @@ class _Vader(SentimentIntensityAnalyzer):  # type: ignore[misc]
                 sentiments.append(0)  # not a sentiment word, or only a modifier
                 continue
             sentiments = self.sentiment_valence(0, sentitext, word, i, sentiments)
-        sentiments = self._but_check(words, sentiments)
-        return self.score_valence(sentiments, text)  # type: ignore[no-any-return]
+        if "but" in text.lower():
+            sentiments = self._but_check(words, sentiments)
+        return sentiments, text
+
+    def polarity_scores(self, text: str) -> dict[str, float]:
+        return self.score_valence(*self.valences(text))  # type: ignore[no-any-return]
+
+
+def _compound(total: float, emphasis: float) -> float:
+    """VADER's compound from the summed word valences and the punctuation emphasis."""
+    if not total:
+        return 0.0
+    return round(normalize(total + math.copysign(emphasis, total)), 4)
 
 
 class Sentiment:
@@ -70,34 +87,17 @@ class Sentiment:
                 words.pop(word.lower(), None)
         self._vader.lexicon = words
 
+    def scores(self, text: str, valence: float = 0.0) -> tuple[float, float]:
+        """VADER's compound for `text`, and the compound with `valence` added to it.
+
+        The valence is added to VADER's sum of word valences before its punctuation emphasis
+        and normalisation, exactly as if one more word of that valence were in the text.
+        """
+        sentiments, text = self._vader.valences(text)
+        total = float(sum(sentiments))
+        emphasis = self._vader._punctuation_emphasis(text) if total or valence else 0.0
+        return _compound(total, emphasis), _compound(total + valence, emphasis)
+
     def compound(self, text: str) -> float:
         """VADER's compound score in [-1, 1] with the updated lexicon."""
-        return float(self._vader.polarity_scores(text)["compound"])
-
-
-def _emphasis(text: str) -> float:
-    """VADER's punctuation emphasis: up to four '!' and two or more '?'."""
-    bangs = min(text.count("!"), 4) * 0.292
-    questions = text.count("?")
-    if questions <= 1:
-        return bangs
-    return bangs + (questions * 0.18 if questions <= 3 else 0.96)
-
-
-def shift(compound: float, valence: float, text: str) -> float:
-    """`compound` as if words worth `valence` more had been in `text`.
-
-    Undoes VADER's normalisation and punctuation emphasis, adds the valence, and applies
-    both again, so "still on hold!!!" gets the emphasis VADER gives a negative word.
-    """
-    if not valence:
-        return compound
-    c = max(-0.99999, min(0.99999, compound))
-    total = c * math.sqrt(ALPHA / (1.0 - c * c))
-    emphasis = _emphasis(text)
-    if total:
-        total -= math.copysign(emphasis, total)
-    total += valence
-    if total:
-        total += math.copysign(emphasis, total)
-    return round(total / math.sqrt(total * total + ALPHA), 4)
+        return self.scores(text)[0]

@@ -143,8 +143,8 @@ def test_vader_runs_exactly_once_per_post() -> None:
     rules = ComplaintRules()
     vader = rules._sentiment._vader
     calls = []
-    original = vader.polarity_scores
-    vader.polarity_scores = lambda text: calls.append(text) or original(text)
+    original = vader.valences  # the word loop behind polarity_scores
+    vader.valences = lambda text: calls.append(text) or original(text)
     rules.judge("@acme on hold for 2 hours, never again, thanks for nothing #fail")
     assert len(calls) == 1
 
