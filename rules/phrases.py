@@ -127,8 +127,8 @@ def _variants(phrase: str, rule: int) -> list[_Variant]:
     middle: list[str] = []
     for token in tokens[1:end]:
         middle += [r"\W+", *_atoms(token)]
-    tail = _rest(tokens[end - 1 :])
-    return [_Variant(anchored, (*head, *middle, tail), size, rule) for head in heads]
+    tail = [_rest(tokens[end - 1 :])]  # empty after a final `word*`
+    return [_Variant(anchored, (*h, *middle, *filter(None, tail)), size, rule) for h in heads]
 
 
 _END = ""
