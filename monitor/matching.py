@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from connectors.base import Post
 from monitor.config import BrandConfig
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
 
 def fold(text: str) -> str:
     """Compatibility-fold styled letters (𝐊𝐞𝐬𝐭𝐫𝐞𝐥, Ｋｅｓｔｒｅｌ, K̶e̶s̶t̶r̶e̶l̶) for matching only."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 def _alternation(words: Sequence[str]) -> re.Pattern[str] | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Connection, Float, Integer, Table
@@ -104,15 +105,13 @@ class BulkInsert:
         return sql
 
     def _flat(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
-        """Row values in one flat list, each converted by its column's processor."""
-        active = [(i, p) for i, p in enumerate(self.processors) if p is not None]
-        flat: list[Any] = []
-        for row in rows:
-            values = list(row)
-            for index, processor in active:
-                values[index] = processor(values[index])
-            flat.extend(values)
-        return flat
+        """Row values in one flat list, each converted by its column's processor
+        (column by column: one map per converted column beats a loop per value)."""
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for index, processor in enumerate(self.processors):
+            if processor is not None:
+                columns[index] = list(map(processor, columns[index]))
+        return list(chain.from_iterable(zip(*columns, strict=True)))
 
     def execute(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Any]:
         """Insert `rows` (tuples in column order); returns the RETURNING rows, if asked."""

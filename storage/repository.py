@@ -343,19 +343,24 @@ class Repository:
         items: int,
         quota_remaining: int | None,
     ) -> None:
-        with Session(bind=conn) as session:
-            state = self._state(session, source)
-            if cursor is not None:
-                state.cursor = cursor
-            state.last_poll_at = at
-            state.last_success_at = at
-            state.consecutive_failures = 0
-            state.paused_until = None
-            state.paused_reason = None
-            state.items_total = (state.items_total or 0) + items
-            if quota_remaining is not None:
-                state.quota_remaining = quota_remaining
-            session.flush()
+        values: dict[str, Any] = {
+            "last_poll_at": at,
+            "last_success_at": at,
+            "consecutive_failures": 0,
+            "paused_until": None,
+            "paused_reason": None,
+        }
+        if cursor is not None:
+            values["cursor"] = cursor
+        if quota_remaining is not None:
+            values["quota_remaining"] = quota_remaining
+        stmt = self._insert(SourceState).values(source=source, items_total=items, **values)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["source"],
+                set_={**values, "items_total": SourceState.items_total + items},
+            )
+        )
 
     def source_state(self, source: str) -> SourceState | None:
         with self.sessions() as session:
