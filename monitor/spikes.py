@@ -9,7 +9,7 @@ explanation (top phrases, categories, sample posts); a source gone silent queues
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
 
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
 HISTORY = timedelta(weeks=4, hours=72)  # what rules.spike needs for its full baseline
 SAMPLE_LIMIT = 500
+CATCH_UP = timedelta(hours=24)
+LAGGING = timedelta(hours=2)
+KEY_HOUR = "%Y-%m-%dT%H"
 
 
 def _hour_start(at: datetime) -> datetime:
@@ -35,6 +38,7 @@ class SpikeWatch:
         self._config = config
         self._repository = repository
         self._clock = clock
+        self._judged_until: datetime | None = None
 
     def _bucket(self) -> ColumnElement[str]:
         """The hour a mention was posted in, as text, on either backend."""
@@ -64,17 +68,49 @@ class SpikeWatch:
         starts = [first + i * HOUR for i in range(int((end - first) / HOUR))]
         return [counts.get(s, 0) for s in starts], starts
 
-    def _last_alert(self, prefix: str) -> datetime | None:
+    def _last_spike_hour(self, prefix: str) -> datetime | None:
+        """The hour of the newest spike alert with this key prefix (keys end in the hour)."""
         with self._repository.sessions() as session:
-            return session.scalar(
-                select(func.max(Alert.created_at)).where(Alert.dedupe_key.startswith(prefix))
+            key = session.scalar(
+                select(func.max(Alert.dedupe_key)).where(Alert.dedupe_key.startswith(prefix))
             )
+        return datetime.strptime(key[len(prefix) :], KEY_HOUR).replace(tzinfo=UTC) if key else None
+
+    def _hours_to_judge(self, end: datetime) -> list[datetime]:
+        """Every complete hour since the last check (at most a day), oldest first, so a slow
+        or paused daemon still judges each hour once."""
+        first = self._judged_until or end - HOUR
+        first = max(first, end - CATCH_UP)
+        hours = []
+        while first < end:
+            hours.append(first)
+            first += HOUR
+        return hours
+
+    def _settled_until(self) -> datetime | None:
+        """Hours before this are complete in the database: every working source has polled
+        successfully since they ended (a post is counted in the hour it was posted, and it
+        arrives with the next poll). A source failing for longer than `LAGGING` is left out,
+        so one broken source (already an ops alert) does not stop storm detection."""
+        now = self._clock.now()
+        enabled = {n for n, s in self._config.sources.items() if s.enabled}
+        states = [s for s in self._repository.source_states() if s.source in enabled]
+        if len(states) < len(enabled):
+            return None  # a source has not polled even once yet
+        times = [
+            s.last_success_at
+            for s in states
+            if s.last_success_at is not None and now - s.last_success_at <= LAGGING
+        ]
+        return _hour_start(min(times)) if times else None
 
     def check(self) -> int:
-        """Judge the last complete hour; returns how many alerts were queued."""
-        now = self._clock.now()
-        end = _hour_start(now)
-        hour = end - HOUR
+        """Judge the settled hours not judged yet; returns how many alerts were queued."""
+        settled = self._settled_until()
+        if settled is None:
+            return 0
+        end = min(settled, _hour_start(self._clock.now()))
+        hours = self._hours_to_judge(end)
         queued = 0
         for brand in self._config.brands:
             for metric, where in (
@@ -82,13 +118,26 @@ class SpikeWatch:
                 ("mentions", (Mention.brand == brand.name, Mention.from_brand.is_(False))),
             ):
                 counts, starts = self._hourly(*where, end=end)
-                if not counts:
-                    continue
                 prefix = f"spike:{brand.name}:{metric}:"
-                decision = evaluate_latest(counts, starts, last_spike_at=self._last_alert(prefix))
-                if not decision.is_spike:
-                    continue
-                queued += self._queue_spike(prefix, brand.name, metric, hour, where, decision)
+                for hour in hours:
+                    if hour not in starts:
+                        continue
+                    n = starts.index(hour) + 1
+                    decision = evaluate_latest(
+                        counts[:n], starts[:n], last_spike_at=self._last_spike_hour(prefix)
+                    )
+                    if decision.is_spike:
+                        queued += self._queue_spike(
+                            prefix, brand.name, metric, hour, where, decision
+                        )
+        queued += self._check_silence(end)
+        self._judged_until = end
+        return queued
+
+    def _check_silence(self, end: datetime) -> int:
+        """Operations alerts for sources gone silent, once per silence."""
+        hour = end - HOUR
+        queued = 0
         for source in self._config.sources:
             counts, starts = self._hourly(Mention.source == source, end=end)
             if not counts:
@@ -100,7 +149,7 @@ class SpikeWatch:
                 and self._repository.queue_alert(
                     dedupe_key=f"ops:silent:{source}:{silent_since:%Y-%m-%dT%H}",  # once per outage
                     kind="operations",
-                    at=now,
+                    at=self._clock.now(),
                     payload={
                         "source": source,
                         "problem": " ".join(decision.reasons[-1:]),
@@ -138,7 +187,7 @@ class SpikeWatch:
         log.warning("spike: %s %s: %s", brand, metric, "; ".join(decision.reasons))
         return int(
             self._repository.queue_alert(
-                dedupe_key=f"{prefix}{hour:%Y-%m-%dT%H}",
+                dedupe_key=f"{prefix}{hour.strftime(KEY_HOUR)}",
                 kind="spike",
                 at=self._clock.now(),
                 brand=brand,

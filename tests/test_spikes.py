@@ -65,6 +65,12 @@ def _history(repo: Repository, *, burst: int, quiet_stops: bool) -> None:
         )
 
 
+def _polled(repo: Repository, at: datetime) -> None:
+    """Both sources polled successfully at `at` (the watch judges only hours that are in)."""
+    for source in ("feed", "quiet"):
+        repo.store_batch(source=source, mentions=[], cursor=None, fetched_at=at)
+
+
 def _at(post, hour: datetime, i: int):
     import dataclasses
 
@@ -74,11 +80,13 @@ def _at(post, hour: datetime, i: int):
 def test_burst_raises_one_explained_spike_and_silence_an_ops_alert(engine) -> None:
     repo = Repository(engine)
     _history(repo, burst=50, quiet_stops=True)
+    _polled(repo, NOW)
     clock = FixedClock(NOW)
     watch = SpikeWatch(CONFIG, repo, clock=clock)
     watch.check()
     watch.check()
     clock.advance(hours=1)  # the source is still silent an hour later: no second ops alert
+    _polled(repo, clock.now())
     watch.check()
     with repo.sessions() as session:
         alerts = list(session.scalars(select(Alert).order_by(Alert.id)))
@@ -96,4 +104,31 @@ def test_burst_raises_one_explained_spike_and_silence_an_ops_alert(engine) -> No
 def test_ordinary_hour_raises_nothing(engine) -> None:
     repo = Repository(engine)
     _history(repo, burst=4, quiet_stops=False)
+    _polled(repo, NOW)
     assert SpikeWatch(CONFIG, repo, clock=FixedClock(NOW)).check() == 0
+
+
+def test_hours_missed_between_checks_are_still_judged(engine) -> None:
+    repo = Repository(engine)
+    _history(repo, burst=50, quiet_stops=False)
+    clock = FixedClock(NOW - timedelta(hours=2))  # checked before the burst hour ...
+    _polled(repo, clock.now())
+    watch = SpikeWatch(CONFIG, repo, clock=clock)
+    watch.check()
+    clock.set(NOW + timedelta(hours=3))  # ... and next only hours after it
+    _polled(repo, clock.now())
+    watch.check()
+    with repo.sessions() as session:
+        keys = list(session.scalars(select(Alert.dedupe_key).where(Alert.kind == "spike")))
+    assert "spike:Kestrel:complaints:2026-11-16T14" in keys
+
+
+def test_hours_are_judged_only_once_every_source_has_polled_past_them(engine) -> None:
+    repo = Repository(engine)
+    _history(repo, burst=50, quiet_stops=False)
+    repo.store_batch(source="feed", mentions=[], cursor=None, fetched_at=NOW)
+    repo.store_batch(source="quiet", mentions=[], cursor=None, fetched_at=NOW - timedelta(hours=2))
+    watch = SpikeWatch(CONFIG, repo, clock=FixedClock(NOW))
+    assert watch.check() == 0  # "quiet" has not polled since 14:00 ended
+    _polled(repo, NOW)
+    assert watch.check() > 0
