@@ -46,3 +46,7 @@ class Taxonomy:
         if not totals:
             return None
         return min(totals, key=lambda key: (totals[key], self.rank[key]))
+
+    def is_customer_service(self, category: str | None, totals: Mapping[str, float]) -> bool:
+        """Whether a complaint is (also) about how the customer was served."""
+        return category in self.customer_service

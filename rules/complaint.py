@@ -172,7 +172,7 @@ class ComplaintRules:
             sentiment=sentiment,
             flagged=flagged,
             category=category,
-            customer_service=category in self._taxonomy.customer_service,
+            customer_service=flagged and self._taxonomy.is_customer_service(category, totals),
             reasons=tuple(reasons),
             aimed_at_brand=aimed,
         )
