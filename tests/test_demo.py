@@ -21,7 +21,7 @@ def test_demo_replays_the_feed_and_prints_alerts(
     assert "Why: " in out
     assert "Suggested reply: " in out
     assert "Demo finished:" in out
-    assert "━━ SPIKE (complaints) · Kestrel" in out  # the outage hour
+    assert "━━ SPIKE (mentions) · Kestrel" in out  # the outage hour
     assert "posts in the hour from Mon 14:00 UTC" in out
     assert "━━ UPDATE · Kestrel" in out  # a complaint that spreads
     engine = open_database(f"sqlite:///{tmp_path / 'brandmon-demo.sqlite3'}")
