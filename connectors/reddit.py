@@ -36,6 +36,7 @@ import requests
 
 from connectors.base import Author, Connector, Engagement, FetchResult, Post
 from connectors.errors import FatalSourceError, RetriableSourceError
+from connectors.ratelimit import RateLimit
 from connectors.x_query import pack, quote
 from monitor.clock import Clock
 from monitor.config import BrandConfig, RedditSourceConfig
@@ -53,18 +54,8 @@ PUBLIC_URL = "https://www.reddit.com"
 RATE_HEADERS = ("x-ratelimit-remaining", "x-ratelimit-used", "x-ratelimit-reset")
 
 
-@dataclass
-class _Limits:
+class _Limits(RateLimit):
     """Reddit's rate-limit headers as last seen; `reset_at` is absolute on the injected clock."""
-
-    remaining: int | None = None
-    reset_at: datetime | None = None
-
-    def wait(self, now: datetime) -> float | None:
-        if self.remaining is None or self.remaining > 0 or self.reset_at is None:
-            return None
-        seconds = (self.reset_at - now).total_seconds()
-        return seconds if seconds > 0 else None
 
     def update(self, headers: Any, now: datetime) -> None:
         try:

@@ -27,6 +27,7 @@ import tweepy
 
 from connectors.base import Author, Connector, Engagement, FetchResult, Post
 from connectors.errors import FatalSourceError, RetriableSourceError
+from connectors.ratelimit import RateLimit
 from connectors.x_query import brand_queries
 from monitor.clock import Clock
 from monitor.config import BrandConfig, XSourceConfig
@@ -80,21 +81,6 @@ class _HostSession(requests.Session):
             url = self._base_url + url[len(TWEEPY_HOST) :]
         kwargs.setdefault("timeout", self._timeout)
         return super().request(method, url, *args, **kwargs)
-
-
-@dataclass
-class _Quota:
-    """What the API last said about one endpoint's rate limit."""
-
-    remaining: int | None = None
-    reset_at: datetime | None = None
-
-    def wait(self, now: datetime) -> float | None:
-        """Seconds until requests may resume, or None when they may be sent now."""
-        if self.remaining is None or self.remaining > 0 or self.reset_at is None:
-            return None
-        seconds = (self.reset_at - now).total_seconds()
-        return seconds if seconds > 0 else None
 
 
 @dataclass
@@ -153,7 +139,7 @@ class XConnector(Connector):
                 )
             )
         )
-        self._quota: dict[str, _Quota] = {"search": _Quota(), "lookup": _Quota()}
+        self._quota: dict[str, RateLimit] = {"search": RateLimit(), "lookup": RateLimit()}
 
     # -- fetching -------------------------------------------------------------------------
 
@@ -315,7 +301,7 @@ class XConnector(Connector):
         if remaining is None or not remaining.isdigit():
             return
         reset_at = datetime.fromtimestamp(int(reset), UTC) if reset and reset.isdigit() else None
-        self._quota[endpoint] = _Quota(int(remaining), reset_at)
+        self._quota[endpoint] = RateLimit(int(remaining), reset_at)
 
     def _retry_after(self, exc: tweepy.TooManyRequests) -> float | None:
         """Seconds to wait: until `x-rate-limit-reset`, else `Retry-After`, else unknown."""

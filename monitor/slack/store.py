@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Alert, AlertAction, Author, Mention, MentionLabel, SlackMessage
+from storage.repository import Repository
 
 ROOT_KINDS = ("alert", "summarised")
 POSTED_KINDS = ("alert", "summary")
@@ -22,6 +23,7 @@ POSTED_KINDS = ("alert", "summary")
 class SlackStore:
     def __init__(self, engine: Engine) -> None:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self._repository = Repository(engine)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -109,15 +111,7 @@ class SlackStore:
             return session.get(Alert, alert_id)
 
     def mention(self, mention_id: int | None) -> tuple[Mention, Author | None] | None:
-        if mention_id is None:
-            return None
-        with self.sessions() as session:
-            row = session.execute(
-                select(Mention, Author)
-                .outerjoin(Author, Author.id == Mention.author_id)
-                .where(Mention.id == mention_id)
-            ).first()
-            return (row[0], row[1]) if row else None
+        return None if mention_id is None else self._repository.mention(mention_id)
 
     def actions(self, message_id: int) -> list[AlertAction]:
         with self.sessions() as session:
