@@ -288,23 +288,32 @@ def spike_message(alert: Alert, *, status: Status = Status()) -> Message:
     metric = t.escape(str(p.get("metric") or "mentions"))
     brand = p.get("brand") or alert.brand
     phrases = ", ".join(_counted(x, "phrase") for x in (p.get("phrases") or [])[:10])
-    categories = ", ".join(_counted(x, "category", label=True)
-                           for x in (p.get("categories") or [])[:10])
+    categories = ", ".join(
+        _counted(x, "category", label=True) for x in (p.get("categories") or [])[:10]
+    )
     blocks: list[Block] = [
         _header(Severity.SPIKE, brand),
-        _section(f"*{observed}* {metric} in the hour where about *{expected}* were expected."
-                 + (f"\n{_reasons(p['reasons'])}" if p.get("reasons") else "")),
-        SectionBlock(fields=[
-            _mrkdwn(t.clip_markup(f"*Top phrases*\n{phrases or '—'}", FIELD_LIMIT)),
-            _mrkdwn(t.clip_markup(f"*Categories*\n{categories or '—'}", FIELD_LIMIT)),
-        ]),
+        _section(
+            f"*{observed}* {metric} in the hour where about *{expected}* were expected."
+            + (f"\n{_reasons(p['reasons'])}" if p.get("reasons") else "")
+        ),
+        SectionBlock(
+            fields=[
+                _mrkdwn(t.clip_markup(f"*Top phrases*\n{phrases or '—'}", FIELD_LIMIT)),
+                _mrkdwn(t.clip_markup(f"*Categories*\n{categories or '—'}", FIELD_LIMIT)),
+            ]
+        ),
     ]
     for sample in (p.get("samples") or [])[:3]:
         blocks.append(_section(_sample(sample)))
-    blocks += [_buttons(alert.id, labels=False), ContextBlock(elements=[
-        _mrkdwn(status_line(status))])]
-    fallback = (f"{EMOJI[Severity.SPIKE]} Spike · {t.escape(str(brand or ''))}: "
-                f"{observed} {metric} vs {expected} expected")
+    blocks += [
+        _buttons(alert.id, labels=False),
+        ContextBlock(elements=[_mrkdwn(status_line(status))]),
+    ]
+    fallback = (
+        f"{EMOJI[Severity.SPIKE]} Spike · {t.escape(str(brand or ''))}: "
+        f"{observed} {metric} vs {expected} expected"
+    )
     return Message(text=fallback, blocks=blocks)
 
 
