@@ -28,6 +28,7 @@ class Taxonomy:
     labels: Mapping[str, str]
     customer_service: frozenset[str]
     rank: Mapping[str, int]
+    weights: Mapping[str, float]
 
     @classmethod
     def from_rules(cls, categories: Mapping[str, CategoryRules]) -> Taxonomy:
@@ -35,17 +36,21 @@ class Taxonomy:
             labels={key: rules.label for key, rules in categories.items()},
             customer_service=frozenset(k for k, r in categories.items() if r.customer_service),
             rank={key: i for i, key in enumerate(categories)},
+            weights={key: rules.weight for key, rules in categories.items()},
         )
 
     def choose(self, totals: Mapping[str, float]) -> str | None:
-        """The category with the strongest (most negative) summed evidence; None without any.
+        """The category with the strongest (most negative) weighted evidence; None without any.
 
-        Summing lets two weak hints ("bag", "lost") beat one; ties go to the category listed
-        first in the rules file.
+        Summing lets two weak hints ("bag", "lost") beat one. A category's weight says how
+        much its evidence counts against the others': when a post names both what went
+        wrong and how it was handled ("lost my bag, on hold for an hour"), what went wrong
+        is usually the complaint. Ties go to the category listed first in the rules file.
         """
         if not totals:
             return None
-        return min(totals, key=lambda key: (totals[key], self.rank[key]))
+        weights = self.weights
+        return min(totals, key=lambda key: (totals[key] * weights[key], self.rank[key]))
 
     def is_customer_service(self, category: str | None, totals: Mapping[str, float]) -> bool:
         """Whether a complaint is (also) about how the customer was served."""

@@ -23,7 +23,7 @@ from rules.ruledata import RuleData, load_rule_data
 from rules.sentiment import Sentiment
 from rules.settings import RuleOverrides
 
-Kind = Literal["signal", "category", "shape", "ignore"]
+Kind = Literal["signal", "category", "subject", "shape", "ignore"]
 # Handles and links carry no sentiment ("@united" is a positive word to VADER), and VADER's
 # time grows with every character it reads.
 _NOT_WORDS = re.compile(r"@\w+|https?://\S+")
@@ -34,18 +34,21 @@ class Rule:
     """What a matched phrase means, and the words around it in a reason (worked out once)."""
 
     kind: Kind
-    weight: float
+    weight: float  # shape: score change; otherwise evidence for `category`
+    valence: float  # counts as one more word of this valence in the post
     category: str | None
     prefix: str
     suffix: str
 
 
-def _rule(kind: Kind, weight: float, category: str | None = None) -> Rule:
+def _rule(kind: Kind, weight: float, category: str | None = None, valence: float = 0.0) -> Rule:
     if kind == "shape":
-        return Rule(kind, weight, category, "looks like ", f" ({weight:+.2f})")
+        return Rule(kind, weight, 0.0, category, "looks like ", f" ({weight:+.2f})")
     if kind == "ignore":
-        return Rule(kind, weight, category, "ignored: contains ", "")
-    return Rule(kind, weight, category, "matched ", f" ({category})" if category else "")
+        return Rule(kind, weight, 0.0, category, "ignored: contains ", "")
+    if kind != "subject":
+        valence = weight
+    return Rule(kind, weight, valence, category, "matched ", f" ({category})" if category else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,8 @@ def _rules(data: RuleData, overrides: RuleOverrides) -> list[tuple[str, Rule]]:
     rules += [(p, _rule("shape", w)) for p, w in data.shape.items()]
     for key, category in data.categories.items():
         rules += [(p, _rule("category", w, key)) for p, w in category.phrases.items()]
+        subjects = category.subjects.items()
+        rules += [(p, _rule("subject", w, key, data.subject_valence)) for p, w in subjects]
     for key, phrases in overrides.extra_phrases.items():
         rules += [(p, _rule("category", data.extra_phrase_weight, key)) for p in phrases]
     return rules + [(p, _rule("ignore", 0.0)) for p in overrides.ignore_phrases]
@@ -150,8 +155,8 @@ class ComplaintRules:
             elif rule.kind == "ignore":
                 ignored = True
             else:
-                valence += rule.weight
-                trouble -= min(rule.weight, 0.0)
+                valence += rule.valence
+                trouble -= min(rule.valence, 0.0)
                 if rule.category is not None:
                     totals[rule.category] = totals.get(rule.category, 0.0) + rule.weight
         plain = _NOT_WORDS.sub("", text) if "@" in text or "://" in text else text

@@ -26,7 +26,16 @@ class CategoryRules(_Strict):
     customer_service: bool = Field(
         default=False, description="counts as a customer-service issue (staff, wait, no help)"
     )
+    weight: float = Field(
+        default=1.0,
+        description="multiplies this category's evidence when a post names several categories",
+    )
     phrases: dict[str, float]
+    subjects: dict[str, float] = Field(
+        default_factory=dict,
+        description="words naming what a post is about (bag, booking), weighted like phrases: "
+        "they count towards the category but change neither the sentiment nor the score",
+    )
 
 
 class RuleData(_Strict):
@@ -36,6 +45,9 @@ class RuleData(_Strict):
     evidence_weight: float
     extra_phrase_weight: float
     not_aimed_penalty: float
+    subject_valence: float = Field(
+        default=0.0, description="valence of every matched subject word (see CategoryRules)"
+    )
     default_category: str | None = Field(
         default=None, description="category of a flagged post that names no concrete problem"
     )
