@@ -8,7 +8,7 @@ import pytest
 
 from rules.categories import KEYS
 from rules.complaint import ComplaintRules, Verdict, default_rules
-from rules.ruledata import load_rule_data
+from rules.ruledata import RuleData, load_rule_data
 from rules.settings import RuleOverrides
 
 ACME = ComplaintRules(brand_terms=["Acme"], brand_handles=["AcmeHelp"])
@@ -69,10 +69,105 @@ def test_customer_service_language_plain_vader_misses(text: str) -> None:
     assert ACME.judge(text).flagged
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@AcmeHelp the courier didn't even ring the bell",  # a failure stated with a negation
+        "@AcmeHelp waited 40 minutes at the counter",  # elapsed time, no negative word
+        "@AcmeHelp any update on my claim?",  # asking after something overdue
+        "@AcmeHelp how do I get a refund for this",
+        "@AcmeHelp your customer service is a disgrace",
+    ],
+)
+def test_failures_stated_as_facts_or_questions_are_flagged(text: str) -> None:
+    assert ACME.judge(text).flagged, ACME.judge(text).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@AcmeHelp can't wait for the new store to open!",
+        "@AcmeHelp you never disappoint",
+        "@AcmeHelp no problem, thanks for checking",
+        "@AcmeHelp you need to follow me so I can DM you",
+    ],
+)
+def test_negations_that_are_praise_or_plain_english_are_not_flagged(text: str) -> None:
+    assert not ACME.judge(text).flagged, ACME.judge(text).reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "customer_service"),
+    [
+        # what went wrong outranks how it was handled
+        ("@AcmeHelp you lost my luggage and I was on hold for an hour", "delivery", False),
+        ("@AcmeHelp still waiting for my refund", "refund_billing", False),
+        # the service desk named in a complaint is what the complaint is about
+        ("@AcmeHelp my order was cancelled and customer service hung up on me", "staff", True),
+        ("@AcmeHelp emailed you three times already, nothing back", "wait_time", True),
+    ],
+)
+def test_category_of_a_post_naming_several_problems(
+    text: str, category: str, customer_service: bool
+) -> None:
+    verdict = ACME.judge(text)
+    assert verdict.category == category, verdict.reasons
+    assert verdict.customer_service is customer_service
+
+
+TINY = RuleData.model_validate(
+    {
+        "flag_threshold": 0.1,
+        "evidence_weight": 0.15,
+        "extra_phrase_weight": -2.5,
+        "not_aimed_penalty": -0.6,
+        "lexicon": {},
+        "signals": {"never again": -3.0},
+        "shape": {},
+        "hashtags": {},
+        "categories": {
+            "staff": {
+                "label": "Staff",
+                "customer_service": True,
+                "phrases": {"on hold": -2.4},
+                "subjects": {"agent": -1.0},
+            },
+            "delivery": {
+                "label": "Delivery",
+                "weight": 1.3,
+                "phrases": {"lost my bag": -2.0},
+                "subjects": {"parcel": -1.0},
+            },
+        },
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("never again", None),
+        ("never again, the parcel", "delivery"),  # a subject alone decides the category
+        ("never again, the agent", "staff"),
+        ("on hold, lost my bag", "delivery"),  # 2.0 x 1.3 outweighs 2.4
+        ("on hold, lost my bag, the agent", "staff"),  # 2.4 + 1.0 outweighs 2.6
+    ],
+)
+def test_subjects_and_weights_choose_the_category(text: str, category: str | None) -> None:
+    assert ComplaintRules(data=TINY).judge(text).category == category
+
+
+def test_subjects_change_neither_sentiment_nor_score() -> None:
+    rules = ComplaintRules(data=TINY)
+    plain, subject = rules.judge("never again, the box"), rules.judge("never again, the parcel")
+    assert subject.sentiment == plain.sentiment
+    assert subject.reasons[-1] == plain.reasons[-1]  # the complaint score line
+
+
 def test_reasons_name_the_matched_words_and_the_scores() -> None:
     verdict = ACME.judge("@AcmeHelp on hold for 2 hours &amp; still waiting!!")
     assert "matched 'on hold for 2 hours' (wait_time)" in verdict.reasons
-    assert "matched 'still waiting' (wait_time)" in verdict.reasons
+    assert "matched 'still waiting'" in verdict.reasons  # what is awaited decides the category
     assert any(r.startswith("sentiment -") for r in verdict.reasons)
     assert verdict.reasons[-1].startswith("complaint score ")
 
