@@ -8,7 +8,7 @@ every queued alert has been printed, then prints a summary.
 from __future__ import annotations
 
 import tempfile
-import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
@@ -23,7 +23,6 @@ from monitor.daemon import Daemon
 from storage.models import Alert, Mention
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "demo"
-WAIT_STEP_SECONDS = 0.1
 
 
 def run_demo(*, seconds: float, data_dir: str | None, out: TextIO) -> int:
@@ -38,17 +37,18 @@ def run_demo(*, seconds: float, data_dir: str | None, out: TextIO) -> int:
         }
     )
     first, last = ReplayConnector.feed_span(config.sources["demo"].path)  # type: ignore[union-attr]
-    clock = CompressedClock(first - timedelta(minutes=1), (last - first).total_seconds() / seconds)
+    speed = (last - first).total_seconds() / seconds
+    clock = CompressedClock(first - timedelta(minutes=1), speed)
     daemon = Daemon(config, clock=clock, sink=ConsoleSink(out))
     out.write(
         f"brandmon demo: replaying {first:%Y-%m-%d %H:%M} to {last:%H:%M} UTC of posts about "
         f"Kestrel in about {seconds:.0f}s (database: {workdir})\n\n"
     )
-    done = threading.Event()
     daemon.start()
     try:
-        while clock.now() <= last + timedelta(minutes=1):
-            done.wait(WAIT_STEP_SECONDS)
+        # The scheduler works in the background until the clock has passed the last event.
+        remaining = (last + timedelta(minutes=1) - clock.now()).total_seconds() / speed
+        time.sleep(max(0.0, remaining))
     finally:
         daemon.stop()
     daemon.run_once()  # the final poll, refresh and dispatch, after the jobs have stopped
