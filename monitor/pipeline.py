@@ -8,8 +8,9 @@ them. That ordering is what makes a crash at any point lose nothing and send not
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from connectors.base import FetchResult, Post
 from monitor.clock import Clock
@@ -40,12 +41,10 @@ class Pipeline:
         repository: Repository,
         *,
         clock: Clock,
-        on_stored: Callable[[str, StoredBatch], None] | None = None,
     ) -> None:
         self._config = config
         self._repository = repository
         self._clock = clock
-        self._on_stored = on_stored
         self._brands = [
             _Brand(
                 matcher=matcher,
@@ -65,84 +64,83 @@ class Pipeline:
     def judge_posts(
         self, source: str, posts: Sequence[Post], *, brand: str | None = None
     ) -> list[NewMention]:
-        """Normalise, match, and judge; posts that match no brand are dropped."""
+        """Normalise, drop what is stored already, match a brand, judge.
+
+        Posts that match no brand are dropped; the brand's own posts are kept unjudged (they
+        are its replies, for response times).
+        """
         now = self._clock.now()
-        checkpoints = self._config.engagement.checkpoints_minutes
         brands = [b for b in self._brands if brand is None or b.matcher.brand.name == brand]
-        judged: list[NewMention] = []
-        seen: set[tuple[str, str]] = set()
+        fresh: dict[tuple[str, str], Post] = {}
         for raw in posts:
             try:
                 post = normalise(raw)
             except RejectedPostError as exc:
                 log.warning("source %s: skipped post: %s", source, exc)
                 continue
-            key = (post.network, post.native_id)
-            if key in seen:
-                continue
-            seen.add(key)
+            fresh.setdefault((post.network, post.native_id), post)
+        for key in self._repository.known_mentions(list(fresh)):
+            del fresh[key]  # a post seen on an earlier poll is not judged again
+        judged = []
+        for post in fresh.values():
             for candidate in brands:
-                if candidate.matcher.is_own_post(post):
-                    judged.append(
-                        NewMention(
-                            post=post,
-                            brand=candidate.matcher.brand.name,
-                            source=source,
-                            from_brand=True,
-                        )
-                    )
+                mention = self._judge_one(source, post, candidate, now)
+                if mention is not None:
+                    judged.append(mention)
                     break
-                if not candidate.matcher.matches(post):
-                    continue
-                verdict = candidate.rules.judge(post.text)
-                reply = None
-                if verdict.flagged:
-                    reply = suggest_reply(
-                        category=verdict.category,
-                        network=post.network,
-                        handle=post.author.handle,
-                        name=post.author.name,
-                        text=post.text,
-                        seed=post.native_id,
-                        book=candidate.replies,
-                    )
-                judged.append(
-                    NewMention(
-                        post=post,
-                        brand=candidate.matcher.brand.name,
-                        source=source,
-                        sentiment=verdict.sentiment,
-                        flagged=verdict.flagged,
-                        category=verdict.category,
-                        reasons=list(verdict.reasons),
-                        reply=reply,
-                        tracking=verdict.flagged,
-                        next_refresh_at=(
-                            next_check_at(
-                                posted_at=post.created_at,
-                                snapshots=(),
-                                now=now,
-                                checkpoints_minutes=checkpoints,
-                            )
-                            if verdict.flagged
-                            else None
-                        ),
-                        alert_kind="complaint" if verdict.flagged else None,
-                    )
-                )
-                break
         return judged
+
+    def _judge_one(
+        self, source: str, post: Post, brand: _Brand, now: datetime
+    ) -> NewMention | None:
+        name = brand.matcher.brand.name
+        if brand.matcher.is_own_post(post):
+            return NewMention(post=post, brand=name, source=source, from_brand=True)
+        if not brand.matcher.matches(post):
+            return None
+        verdict = brand.rules.judge(post.text)
+        if not verdict.flagged:
+            return NewMention(
+                post=post,
+                brand=name,
+                source=source,
+                sentiment=verdict.sentiment,
+                category=verdict.category,
+                reasons=list(verdict.reasons),
+            )
+        return NewMention(
+            post=post,
+            brand=name,
+            source=source,
+            sentiment=verdict.sentiment,
+            flagged=True,
+            category=verdict.category,
+            reasons=list(verdict.reasons),
+            reply=suggest_reply(
+                category=verdict.category,
+                network=post.network,
+                handle=post.author.handle,
+                name=post.author.name,
+                text=post.text,
+                seed=post.native_id,
+                book=brand.replies,
+            ),
+            tracking=True,
+            next_refresh_at=next_check_at(
+                posted_at=post.created_at,
+                snapshots=(),
+                now=now,
+                checkpoints_minutes=self._config.engagement.checkpoints_minutes,
+            ),
+            alert_kind="complaint",
+        )
 
     def process(self, source: str, result: FetchResult, *, brand: str | None = None) -> StoredBatch:
         """Judge and store one fetched batch, moving the source's cursor with it."""
-        mentions = self.judge_posts(source, result.posts, brand=brand)
-        stored = self._repository.store_batch(
+        return self._repository.store_batch(
             source=source,
-            mentions=mentions,
+            mentions=self.judge_posts(source, result.posts, brand=brand),
             cursor=result.cursor,
             fetched_at=self._clock.now(),
             quota_remaining=result.quota_remaining,
         )
-        if self._on_stored is not None:
-            self._on_stored(source, stored)
-        return stored

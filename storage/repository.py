@@ -231,6 +231,23 @@ class Repository:
         self._remember_authors(remember)
         return StoredBatch(len(new), given - len(new), len(alert_rows))
 
+    def known_mentions(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (network, native id) pairs are stored already."""
+        by_network: dict[str, list[str]] = {}
+        for network, native_id in keys:
+            by_network.setdefault(network, []).append(native_id)
+        found: set[tuple[str, str]] = set()
+        with self.engine.connect() as conn:
+            for network, native_ids in by_network.items():
+                for chunk in _chunks(native_ids, 500):
+                    rows = conn.execute(
+                        select(Mention.native_id).where(
+                            Mention.network == network, Mention.native_id.in_(chunk)
+                        )
+                    )
+                    found.update((network, native_id) for (native_id,) in rows)
+        return found
+
     def _upsert_authors(
         self, conn: Any, posts: Sequence[Post]
     ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], tuple[Any, ...]]]:
