@@ -118,7 +118,7 @@ def _variants(phrase: str, rule: int) -> list[_Variant]:
         raise PhraseError(f"phrase {phrase!r} must start with a word or '#'")
     for token in tokens:
         _slot(token)  # validates every word
-    size = len(" ".join(tokens).replace("_", " ").split())
+    rest = sum(_words(token) for token in tokens[1:])
     first = [DIGITS, *NUMBER_WORDS] if tokens[0] == "#" else tokens[0].split("|")
     heads = [[alt] if alt == DIGITS else _atoms(alt) for alt in first]
     end = 1
@@ -128,7 +128,16 @@ def _variants(phrase: str, rule: int) -> list[_Variant]:
     for token in tokens[1:end]:
         middle += [r"\W+", *_atoms(token)]
     tail = [_rest(tokens[end - 1 :])]  # empty after a final `word*`
-    return [_Variant(anchored, (*h, *middle, *filter(None, tail)), size, rule) for h in heads]
+    tail_atoms = (*middle, *filter(None, tail))
+    return [
+        _Variant(anchored, (*h, *tail_atoms), _words(alt) + rest, rule)
+        for alt, h in zip(first, heads, strict=True)
+    ]
+
+
+def _words(token: str) -> int:
+    """How many words a slot can span: its longest alternative (`log_in` is two)."""
+    return max(len(alt.split("_")) for alt in token.split("|"))
 
 
 _END = ""

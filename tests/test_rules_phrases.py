@@ -56,6 +56,25 @@ def test_longer_phrase_wins_at_the_same_place() -> None:
     assert found(phrases, "on hold forever") == [("on hold", "on hold")]
 
 
+@pytest.mark.parametrize(
+    ("text", "winner"),
+    [
+        ("you need to follow", "you need to follow"),  # 4 words beat 3
+        ("you guys need to", "you|you_guys need to"),  # only phrase that fits
+        ("customer service is bad", "customer_service is bad"),  # 4 words beat 2
+    ],
+)
+def test_length_counts_the_words_an_alternative_spans(text: str, winner: str) -> None:
+    """Many `_` alternatives in one slot do not make a phrase longer than its longest one."""
+    phrases = [
+        "you|you_guys need to",
+        "you need to follow",
+        "customer_service|customer_care|call_centre|help_desk",
+        "customer_service is bad",
+    ]
+    assert found(phrases, text) == [(text, winner)]
+
+
 def test_every_hit_in_text_order_and_repeats_are_named_the_same() -> None:
     matcher = PhraseMatcher([("no refund", "refund"), ("rude", "staff")])
     text = "rude agent, no refund. rude again"
