@@ -17,10 +17,20 @@ from collections.abc import Mapping
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
+    N_SCALAR,
+    NEGATE,
+    SPECIAL_CASES,
     SentimentIntensityAnalyzer,
     SentiText,
     normalize,
 )
+
+_NEGATIONS = frozenset(NEGATE)
+
+
+def _negated(word: str) -> bool:
+    """VADER's `negated` for one lowercase word, without rebuilding its word list."""
+    return word in _NEGATIONS or "n't" in word
 
 
 class _Vader(SentimentIntensityAnalyzer):  # type: ignore[misc]
@@ -32,6 +42,8 @@ class _Vader(SentimentIntensityAnalyzer):  # type: ignore[misc]
     - Words outside the lexicon get their 0 directly instead of through
       `sentiment_valence`, which does nothing else for them.
     - The "but" rule runs only when the text contains "but" at all.
+    - The negation and idiom checks lowercase the few words they read, where stock VADER
+      lowercases the whole post for every sentiment word it checks.
     Everything else is VADER's own methods; tests compare the results on real tweets.
     """
 
@@ -58,6 +70,50 @@ class _Vader(SentimentIntensityAnalyzer):  # type: ignore[misc]
         if "but" in text.lower():
             sentiments = self._but_check(words, sentiments)
         return sentiments, text
+
+    @staticmethod
+    def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> float:
+        if start_i == 0:
+            if _negated(words[i - 1].lower()):
+                valence = valence * N_SCALAR
+        elif start_i == 1:
+            w2, w1 = words[i - 2].lower(), words[i - 1].lower()
+            if w2 == "never" and (w1 == "so" or w1 == "this"):
+                valence = valence * 1.25
+            elif w2 == "without" and w1 == "doubt":
+                pass
+            elif _negated(w2):
+                valence = valence * N_SCALAR
+        elif start_i == 2:
+            w3, w2, w1 = words[i - 3].lower(), words[i - 2].lower(), words[i - 1].lower()
+            if (w3 == "never" and (w2 == "so" or w2 == "this")) or (w1 == "so" or w1 == "this"):
+                valence = valence * 1.25
+            elif w3 == "without" and (w2 == "doubt" or w1 == "doubt"):
+                pass
+            elif _negated(w3):
+                valence = valence * N_SCALAR
+        return valence
+
+    @staticmethod
+    def _special_idioms_check(valence: float, words: list[str], i: int) -> float:
+        w3, w2, w1, w0 = (words[k].lower() for k in range(i - 3, i + 1))  # VADER: i >= 3
+        twoone, threetwo, threetwoone = f"{w2} {w1}", f"{w3} {w2}", f"{w3} {w2} {w1}"
+        for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", twoone, threetwoone, threetwo):
+            if seq in SPECIAL_CASES:
+                valence = SPECIAL_CASES[seq]
+                break
+        if len(words) - 1 > i:
+            after = words[i + 1].lower()
+            if f"{w0} {after}" in SPECIAL_CASES:
+                valence = SPECIAL_CASES[f"{w0} {after}"]
+            if len(words) - 1 > i + 1:
+                seq = f"{w0} {after} {words[i + 2].lower()}"
+                if seq in SPECIAL_CASES:
+                    valence = SPECIAL_CASES[seq]
+        for n_gram in (threetwoone, threetwo, twoone):
+            if n_gram in BOOSTER_DICT:
+                valence = valence + BOOSTER_DICT[n_gram]
+        return valence
 
     def polarity_scores(self, text: str) -> dict[str, float]:
         return self.score_valence(*self.valences(text))  # type: ignore[no-any-return]

@@ -25,6 +25,13 @@ STOCK = SentimentIntensityAnalyzer()
         "KIND OF bad... sort of ok??",
         "no help at all, never again!!!!",
         "I don't think it's bad",
+        # the negation and idiom checks, word by word
+        "never so happy, never this bad, without doubt good, without a doubt great",
+        "it isn't really that good and they aren't very nice",
+        "the food was the bomb, their bad ass crew, yeah right",
+        "we waited at the bus stop, kind of sad, sort of ok",
+        "not the shit, at least it is good, the least bad option",
+        "Nobody is HAPPY, nor satisfied, cannot be pleased",
     ],
 )
 def test_fast_vader_scores_exactly_like_vader(text: str) -> None:
