@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_RULES = Path(__file__).with_name("data") / "complaint_rules.yaml"
 
@@ -36,6 +36,15 @@ class CategoryRules(_Strict):
         description="words naming what a post is about (bag, booking), weighted like phrases: "
         "they count towards the category but change neither the sentiment nor the score",
     )
+
+    @field_validator("phrases", "subjects")
+    @classmethod
+    def _evidence_is_negative(cls, weights: dict[str, float]) -> dict[str, float]:
+        """A weight of 0 or more would name the category with no evidence for it."""
+        wrong = [phrase for phrase, weight in weights.items() if weight >= 0]
+        if wrong:
+            raise ValueError(f"category weights must be negative: {wrong}")
+        return weights
 
 
 class RuleData(_Strict):

@@ -157,6 +157,13 @@ def test_subjects_and_weights_choose_the_category(text: str, category: str | Non
     assert ComplaintRules(data=TINY).judge(text).category == category
 
 
+def test_category_evidence_must_be_negative() -> None:
+    data = TINY.model_dump()
+    data["categories"]["staff"]["subjects"]["thanks"] = 0.0
+    with pytest.raises(ValueError, match="thanks"):
+        RuleData.model_validate(data)
+
+
 def test_subjects_change_neither_sentiment_nor_score() -> None:
     rules = ComplaintRules(data=TINY)
     plain, subject = rules.judge("never again, the box"), rules.judge("never again, the parcel")
