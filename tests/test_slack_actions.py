@@ -7,6 +7,7 @@ checks the ack, what was stored, and the redrawn message.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -142,3 +143,23 @@ def test_presses_that_are_not_ours_change_nothing(
                             clock=clock, snooze=timedelta(hours=1))
     assert handler.handle(make(posted[0][1])) == 0
     assert fake.calls_to("chat.update") == []
+
+
+def test_the_daemon_opens_socket_mode_with_an_app_token_and_closes_it_on_stop(
+    fake: FakeSlack, engine: Engine, clock: FixedClock
+) -> None:
+    from monitor.daemon import Daemon
+    from monitor.sinks import build_sink
+
+    config = slack_config(fake)
+    sink = build_sink(config, out=io.StringIO(), engine=engine, clock=clock)
+    daemon = Daemon(config, clock=clock, engine=engine, sink=sink, connectors={})
+    daemon.start()
+    try:
+        handle = daemon._socket_mode
+        assert handle is not None
+        assert handle.connected.wait(10)
+        assert fake.calls_to("apps.connections.open")
+    finally:
+        daemon.stop()
+    assert daemon._socket_mode is None
