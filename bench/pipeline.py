@@ -43,8 +43,11 @@ def make_pipeline(db_path: Path) -> Pipeline:
     config = parse_config(
         {
             "brands": [
-                {"name": "Kestrel", "terms": ["kestrel", "kestrel fibre"],
-                 "handles": {"x": ["KestrelHelp"]}}
+                {
+                    "name": "Kestrel",
+                    "terms": ["kestrel", "kestrel fibre"],
+                    "handles": {"x": ["KestrelHelp"]},
+                }
             ],
             "sources": {"bench": {"type": "replay", "path": "unused.jsonl"}},
             "storage": {"url": f"sqlite:///{db_path}"},

@@ -37,8 +37,9 @@ def make_post(
     )
 
 
-def feed_record(native_id: str, text: str, *, minutes: float = 0, handle: str = "someone",
-                **extra: Any) -> dict[str, Any]:
+def feed_record(
+    native_id: str, text: str, *, minutes: float = 0, handle: str = "someone", **extra: Any
+) -> dict[str, Any]:
     return {
         "id": native_id,
         "created_at": (T0 + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z"),

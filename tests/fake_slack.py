@@ -187,12 +187,16 @@ class FakeSlack:
 
     def _on_socket(self, connection: ServerConnection) -> None:
         self._socket = connection
-        connection.send(json.dumps({
-            "type": "hello",
-            "num_connections": 1,
-            "connection_info": {"app_id": "A0BRANDMON"},
-            "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
-        }))
+        connection.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "connection_info": {"app_id": "A0BRANDMON"},
+                    "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
+                }
+            )
+        )
         self.socket_connected.set()
         try:
             for raw in connection:
@@ -205,12 +209,16 @@ class FakeSlack:
         assert self.socket_connected.wait(10), "the Socket Mode client never connected"
         assert self._socket is not None
         envelope_id = str(uuid.uuid4())
-        self._socket.send(json.dumps({
-            "envelope_id": envelope_id,
-            "type": "interactive",
-            "accepts_response_payload": False,
-            "payload": payload,
-        }))
+        self._socket.send(
+            json.dumps(
+                {
+                    "envelope_id": envelope_id,
+                    "type": "interactive",
+                    "accepts_response_payload": False,
+                    "payload": payload,
+                }
+            )
+        )
         return envelope_id
 
     def wait_ack(self, envelope_id: str, timeout: float = 10) -> dict[str, Any]:
@@ -262,8 +270,8 @@ class FakeSlack:
         try:
             request.send_response(status)
             request.send_header(
-                "Content-Type", "application/json; charset=utf-8" if body is not None
-                else "text/plain"
+                "Content-Type",
+                "application/json; charset=utf-8" if body is not None else "text/plain",
             )
             request.send_header("Content-Length", str(len(data)))
             for key, value in headers.items():
@@ -281,8 +289,15 @@ class FakeSlack:
         if token != BOT_TOKEN:
             return 200, {"ok": False, "error": "invalid_auth"}
         if method == "auth.test":
-            return 200, {"ok": True, "team": "Fake", "team_id": "T0FAKE", "user": "brandmon",
-                         "user_id": "U0BOT", "bot_id": "B0BOT", "url": "https://fake.slack/"}
+            return 200, {
+                "ok": True,
+                "team": "Fake",
+                "team_id": "T0FAKE",
+                "user": "brandmon",
+                "user_id": "U0BOT",
+                "bot_id": "B0BOT",
+                "url": "https://fake.slack/",
+            }
         handler = {
             "chat.postMessage": self._post,
             "chat.update": self._update,
@@ -373,12 +388,23 @@ def button_payload(
         "type": "block_actions",
         "user": {"id": user, "username": "agent.smith", "name": "agent.smith", "team_id": "T0"},
         "api_app_id": "A0BRANDMON",
-        "container": {"type": "message", "message_ts": ts, "channel_id": channel,
-                      "is_ephemeral": False},
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
         "channel": {"id": channel, "name": "support"},
         "message": {"type": "message", "ts": ts, "bot_id": "B0BOT"},
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "brandmon_actions",
-                     "value": value, "action_ts": f"{ts}1"}],
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "brandmon_actions",
+                "value": value,
+                "action_ts": f"{ts}1",
+            }
+        ],
     }
 
 
@@ -401,23 +427,25 @@ def slack_config(fake: FakeSlack, **slack: Any) -> AppConfig:
     """A config whose Slack sink talks to `fake`; `slack` overrides alerting.slack keys
     (and `alerting`/`timezone` set those top-level keys)."""
     alerting = slack.pop("alerting", {})
-    return parse_config({
-        "timezone": slack.pop("timezone", "UTC"),
-        "brands": [{"name": "Kestrel", "terms": ["kestrel"]}],
-        "sources": {"feed": {"type": "replay", "path": "feed.jsonl"}},
-        "alerting": {
-            "sink": "slack",
-            **alerting,
-            "slack": {
-                "bot_token": BOT_TOKEN,
-                "app_token": APP_TOKEN,
-                "channel": "C0SUPPORT",
-                "base_url": fake.base_url,
-                "timeout_seconds": 2,
-                **slack,
+    return parse_config(
+        {
+            "timezone": slack.pop("timezone", "UTC"),
+            "brands": [{"name": "Kestrel", "terms": ["kestrel"]}],
+            "sources": {"feed": {"type": "replay", "path": "feed.jsonl"}},
+            "alerting": {
+                "sink": "slack",
+                **alerting,
+                "slack": {
+                    "bot_token": BOT_TOKEN,
+                    "app_token": APP_TOKEN,
+                    "channel": "C0SUPPORT",
+                    "base_url": fake.base_url,
+                    "timeout_seconds": 2,
+                    **slack,
+                },
             },
-        },
-    })
+        }
+    )
 
 
 def seed_complaint(
@@ -452,14 +480,22 @@ def seed_complaint(
 
 
 def queue_update(
-    repository: Repository, at: datetime, mention_id: int, risk: float, *, escalate: bool = False,
+    repository: Repository,
+    at: datetime,
+    mention_id: int,
+    risk: float,
+    *,
+    escalate: bool = False,
     reposts: int = 40,
 ) -> None:
     """An "update" alert as monitor/tracking.py queues it for a growing post (the payload is
     rules/viral.py's assessment plus `escalate`), with the counts it stored on the mention."""
     repository.record_engagement(
-        mention_id, Engagement(likes=90, reposts=reposts, replies=12, quotes=3), at=at,
-        next_refresh_at=None, risk=risk,
+        mention_id,
+        Engagement(likes=90, reposts=reposts, replies=12, quotes=3),
+        at=at,
+        next_refresh_at=None,
+        risk=risk,
     )
     repository.queue_alert(
         dedupe_key=f"update:{mention_id}:{risk}",
@@ -467,6 +503,11 @@ def queue_update(
         at=at,
         brand="Kestrel",
         mention_id=mention_id,
-        payload={"score": risk, "velocity_per_hour": float(reposts), "current": reposts + 105,
-                 "reasons": [f"velocity {reposts} reposts/h"], "escalate": escalate},
+        payload={
+            "score": risk,
+            "velocity_per_hour": float(reposts),
+            "current": reposts + 105,
+            "reasons": [f"velocity {reposts} reposts/h"],
+            "escalate": escalate,
+        },
     )

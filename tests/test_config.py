@@ -43,8 +43,11 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
             "unknown key",
         ),
         ({"timezone": "Mars/Olympus"}, "timezone", "unknown time zone"),
-        ({"sources": {"feed": {"type": "replay", "path": "f", "interval_seconds": "often"}}},
-         "sources.feed.replay.interval_seconds", "valid number"),
+        (
+            {"sources": {"feed": {"type": "replay", "path": "f", "interval_seconds": "often"}}},
+            "sources.feed.replay.interval_seconds",
+            "valid number",
+        ),
         ({"sources": {"feed": {"type": "carrier-pigeon"}}}, "sources.feed", "does not match"),
         ({"brands": []}, "brands", "at least 1"),
     ],

@@ -55,7 +55,8 @@ def test_batch_size_caps_a_poll(tmp_path: Path) -> None:
 
 def test_engagement_follows_snapshots(tmp_path: Path) -> None:
     snap = lambda minutes, reposts: {  # noqa: E731
-        "at": (T0 + timedelta(minutes=minutes)).isoformat(), "reposts": reposts,
+        "at": (T0 + timedelta(minutes=minutes)).isoformat(),
+        "reposts": reposts,
     }
     snapshots = [snap(5, 10), snap(60, 400)]
     record = feed_record("a", "t", engagement={"reposts": 1}, snapshots=snapshots)

@@ -34,8 +34,12 @@ def _setup(tmp_path: Path, db_url: str, batch_size: int) -> Path:
         db_url=db_url,
         sources={
             "feed": {
-                "type": "replay", "path": str(feed), "follow_clock": False,
-                "interval_seconds": 0.05, "jitter_seconds": 0, "batch_size": batch_size,
+                "type": "replay",
+                "path": str(feed),
+                "follow_clock": False,
+                "interval_seconds": 0.05,
+                "jitter_seconds": 0,
+                "batch_size": batch_size,
             }
         },
         alerting={"dispatch_interval_seconds": 0.05},
@@ -46,7 +50,9 @@ def _start(config: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
     log = (tmp_path / "daemon.log").open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
-        stdout=log, stderr=log, cwd=Path(__file__).resolve().parents[1],
+        stdout=log,
+        stderr=log,
+        cwd=Path(__file__).resolve().parents[1],
     )
 
 
@@ -86,7 +92,9 @@ def test_sigkill_then_restart_loses_nothing(tmp_path: Path, db_url: str) -> None
     resume = _setup(tmp_path, db_url, batch_size=POSTS)
     done = subprocess.run(
         [sys.executable, "-m", "monitor.cli", "run", "--once", "--config", str(resume)],
-        capture_output=True, cwd=Path(__file__).resolve().parents[1], check=False,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
     )
     assert done.returncode == 0, done.stderr.decode()
     assert sum(repo.mention_counts_by_source().values()) == POSTS

@@ -72,7 +72,10 @@ PRESSES = [
 
 
 def test_each_button_press_is_stored_and_shown(
-    fake: FakeSlack, engine: Engine, clock: FixedClock, posted: list[tuple[int, str]],
+    fake: FakeSlack,
+    engine: Engine,
+    clock: FixedClock,
+    posted: list[tuple[int, str]],
     socket: SocketModeHandle,
 ) -> None:
     (connect,) = fake.calls_to("apps.connections.open")
@@ -82,10 +85,16 @@ def test_each_button_press_is_stored_and_shown(
         _press(fake, ts, action)
         message = store.at("C0SUPPORT", ts)
         assert (message.status, message.status_by, message.status_at) == (
-            status, "U0AGENT", clock.now())
+            status,
+            "U0AGENT",
+            clock.now(),
+        )
         (logged,) = store.actions(message.id)
         assert (logged.action, logged.user_name, logged.mention_id) == (
-            status, "agent.smith", mention)
+            status,
+            "agent.smith",
+            mention,
+        )
         blocks = fake.message("C0SUPPORT", ts)["blocks"]
         assert blocks[-1]["elements"][0]["text"].startswith(shown)
         assert blocks[0]["text"]["text"] == "🟡 Complaint · Kestrel"  # redrawn intact
@@ -100,7 +109,10 @@ def test_each_button_press_is_stored_and_shown(
 
 
 def test_later_presses_are_logged_in_order_and_the_last_one_shows(
-    fake: FakeSlack, engine: Engine, clock: FixedClock, posted: list[tuple[int, str]],
+    fake: FakeSlack,
+    engine: Engine,
+    clock: FixedClock,
+    posted: list[tuple[int, str]],
     socket: SocketModeHandle,
 ) -> None:
     _, ts = posted[0]
@@ -111,7 +123,9 @@ def test_later_presses_are_logged_in_order_and_the_last_one_shows(
     message = store.at("C0SUPPORT", ts)
     actions = store.actions(message.id)
     assert [(a.action, a.at) for a in actions] == [
-        ("acknowledged", clock.now() - timedelta(minutes=7)), ("resolved", clock.now())]
+        ("acknowledged", clock.now() - timedelta(minutes=7)),
+        ("resolved", clock.now()),
+    ]
     assert fake.message("C0SUPPORT", ts)["blocks"][-1]["elements"][0]["text"].startswith("✅")
 
 
@@ -136,11 +150,18 @@ def test_a_rejected_app_token_does_not_stop_anything(
     ids=["other-payload", "other-action", "unknown-message", "other-channel", "no-user"],
 )
 def test_presses_that_are_not_ours_change_nothing(
-    fake: FakeSlack, engine: Engine, clock: FixedClock, posted: list[tuple[int, str]],
+    fake: FakeSlack,
+    engine: Engine,
+    clock: FixedClock,
+    posted: list[tuple[int, str]],
     make: Callable[[str], dict[str, Any]],
 ) -> None:
-    handler = ActionHandler(SlackStore(engine), make_client(slack_config(fake).alerting.slack),
-                            clock=clock, snooze=timedelta(hours=1))
+    handler = ActionHandler(
+        SlackStore(engine),
+        make_client(slack_config(fake).alerting.slack),
+        clock=clock,
+        snooze=timedelta(hours=1),
+    )
     assert handler.handle(make(posted[0][1])) == 0
     assert fake.calls_to("chat.update") == []
 

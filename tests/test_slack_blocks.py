@@ -43,18 +43,30 @@ def _alert(kind: str = "complaint", **payload: Any) -> Alert:
 
 def _mention(text: str = "@Kestrel on hold for 2 hours", **extra: Any) -> Mention:
     values: dict[str, Any] = {
-        "id": 3, "brand": "Kestrel", "network": "x", "native_id": "1", "text": text,
-        "url": "https://x.com/ann/status/1", "created_at": AT, "sentiment": -0.71,
-        "category": "wait_time", "reasons": ["matched: 'on hold for 2 hours'"],
-        "reply": "@ann Hi Ann, sorry about being kept on hold.", "risk": 72.0,
-        "likes": 1, "reposts": 1200, "replies": 3, "quotes": 0,
+        "id": 3,
+        "brand": "Kestrel",
+        "network": "x",
+        "native_id": "1",
+        "text": text,
+        "url": "https://x.com/ann/status/1",
+        "created_at": AT,
+        "sentiment": -0.71,
+        "category": "wait_time",
+        "reasons": ["matched: 'on hold for 2 hours'"],
+        "reply": "@ann Hi Ann, sorry about being kept on hold.",
+        "risk": 72.0,
+        "likes": 1,
+        "reposts": 1200,
+        "replies": 3,
+        "quotes": 0,
     }
     return Mention(**(values | extra))
 
 
 def _author(**extra: Any) -> Author:
-    return Author(**({"handle": "ann", "name": "Ann Lee", "followers": 12_345, "verified": True}
-                     | extra))
+    return Author(
+        **({"handle": "ann", "name": "Ann Lee", "followers": 12_345, "verified": True} | extra)
+    )
 
 
 def _blocks(message: Any) -> list[dict[str, Any]]:
@@ -65,7 +77,14 @@ def test_complaint_message_has_every_part_an_agent_needs() -> None:
     message = mention_message(_alert(), _mention(), _author(), severity=Severity.VIRAL_RISK)
     blocks = _blocks(message)
     assert [b["type"] for b in blocks] == [
-        "header", "section", "context", "section", "section", "section", "actions", "context"
+        "header",
+        "section",
+        "context",
+        "section",
+        "section",
+        "section",
+        "actions",
+        "context",
     ]
     assert blocks[0]["text"]["text"] == "🟠 Viral risk · Kestrel"
     assert blocks[1]["text"]["text"] == ">@Kestrel on hold for 2 hours"
@@ -108,8 +127,10 @@ def test_hostile_post_cannot_ping_mention_or_link(hostile: str) -> None:
     texts = [message.text, *iter_texts(message.payload()["blocks"])]
     for text in texts:
         assert not any(bad in text for bad in FORBIDDEN), text
-    assert any(hostile.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in text
-               for text in texts)
+    assert any(
+        hostile.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in text
+        for text in texts
+    )
 
 
 def test_very_long_post_is_cut_cleanly_within_slack_limits() -> None:
@@ -123,8 +144,9 @@ def test_very_long_post_is_cut_cleanly_within_slack_limits() -> None:
 
 
 def test_post_without_url_or_author_still_renders() -> None:
-    message = mention_message(_alert(), _mention(url=None, risk=None, reply=None), None,
-                              severity=Severity.COMPLAINT)
+    message = mention_message(
+        _alert(), _mention(url=None, risk=None, reply=None), None, severity=Severity.COMPLAINT
+    )
     blocks = _blocks(message)
     assert "Open post" not in blocks[2]["elements"][0]["text"]
     assert "*Viral risk*\nnot scored yet" in [f["text"] for f in blocks[3]["fields"]]
@@ -148,13 +170,23 @@ def test_post_without_url_or_author_still_renders() -> None:
 def test_severity(kind: str, risk: float | None, escalate: bool, severity: Severity) -> None:
     payload = {"score": risk, "escalate": escalate} if kind == "update" else {}
     mention = _mention(risk=risk if kind != "update" else None)
-    assert severity_of(Alert(kind=kind, payload=payload), mention, risk_threshold=60,
-                       escalation_threshold=85) is severity
+    assert (
+        severity_of(
+            Alert(kind=kind, payload=payload), mention, risk_threshold=60, escalation_threshold=85
+        )
+        is severity
+    )
 
 
 def test_escalation_pings_in_the_message_and_the_notification() -> None:
-    message = mention_message(_alert(), _mention(risk=91), _author(), severity=Severity.ESCALATION,
-                              ping="<!subteam^S0SUPPORT>", escalation_threshold=85)
+    message = mention_message(
+        _alert(),
+        _mention(risk=91),
+        _author(),
+        severity=Severity.ESCALATION,
+        ping="<!subteam^S0SUPPORT>",
+        escalation_threshold=85,
+    )
     blocks = _blocks(message)
     assert blocks[0]["text"]["text"] == "🔴 Escalation · Kestrel"
     assert blocks[1]["text"]["text"].startswith("<!subteam^S0SUPPORT> *Escalation:*")
@@ -164,8 +196,16 @@ def test_escalation_pings_in_the_message_and_the_notification() -> None:
 
 def test_update_reply_carries_the_new_numbers_and_optional_ping() -> None:
     """`score` and `reasons` as rules/viral.py's RiskAssessment.as_dict() gives them."""
-    alert = _alert("update", score=88.0, velocity_per_hour=400.0, likes=900, reposts=4000,
-                   replies=50, quotes=7, reasons=["velocity 400 reposts/h"])
+    alert = _alert(
+        "update",
+        score=88.0,
+        velocity_per_hour=400.0,
+        likes=900,
+        reposts=4000,
+        replies=50,
+        quotes=7,
+        reasons=["velocity 400 reposts/h"],
+    )
     quiet = update_message(alert, _mention())
     assert quiet.text.startswith("📈 *Still spreading* · viral risk 88/100 · 900 likes · 4k")
     assert "• velocity 400 reposts/h" in quiet.text
@@ -205,23 +245,35 @@ def test_summary_lists_each_rolled_up_post_and_caps_the_list() -> None:
 
 def test_spike_and_operations_messages_escape_their_payloads() -> None:
     """The spike payload as monitor/spikes.py queues it."""
-    spike = spike_message(_alert(
-        "spike", brand="Kestrel", metric="complaints", observed=240, expected=31.25,
-        reasons=["240 complaints vs 31 expected"],
-        phrases=[{"phrase": "<!channel> outage", "posts": 40}, {"phrase": "no wifi", "posts": 9}],
-        categories=[{"category": "outage", "posts": 180}],
-        samples=["<@U024BE7LH> down again", "<https://evil.example|refund>"],
-    ))
+    spike = spike_message(
+        _alert(
+            "spike",
+            brand="Kestrel",
+            metric="complaints",
+            observed=240,
+            expected=31.25,
+            reasons=["240 complaints vs 31 expected"],
+            phrases=[
+                {"phrase": "<!channel> outage", "posts": 40},
+                {"phrase": "no wifi", "posts": 9},
+            ],
+            categories=[{"category": "outage", "posts": 180}],
+            samples=["<@U024BE7LH> down again", "<https://evil.example|refund>"],
+        )
+    )
     texts = [spike.text, *iter_texts(spike.payload()["blocks"])]
     assert not any(bad in text for text in texts for bad in FORBIDDEN)
-    assert ("*240* complaints in the hour where about *31.25* were expected.\n"
-            "• 240 complaints vs 31 expected") in texts
+    assert (
+        "*240* complaints in the hour where about *31.25* were expected.\n"
+        "• 240 complaints vs 31 expected"
+    ) in texts
     assert "*Top phrases*\n&lt;!channel&gt; outage (40), no wifi (9)" in texts
     assert "*Categories*\nOutage (180)" in texts
     assert ">&lt;@U024BE7LH&gt; down again" in texts
     assert spike.payload()["blocks"][-2]["elements"][-1]["action_id"] == Action.SNOOZE
-    ops = operations_message(_alert("operations", source="x", problem="401 <!here>",
-                                    check="sources.x.bearer_token"))
+    ops = operations_message(
+        _alert("operations", source="x", problem="401 <!here>", check="sources.x.bearer_token")
+    )
     assert ops.payload()["blocks"][1]["text"]["text"] == (
         "Source *x* has stopped: 401 &lt;!here&gt;\n*Check:* sources.x.bearer_token"
     )

@@ -98,8 +98,11 @@ def test_the_window_slides_and_escalations_skip_the_queue(
     repo.record_engagement(hot, None, at=clock.now(), next_refresh_at=None, risk=90)
     dispatcher.dispatch()
     kinds = [m["blocks"][0]["text"]["text"] for m in fake.top_level("C0SUPPORT")]
-    assert kinds == ["🟡 Complaint · Kestrel", "🧺 1 more alert (rate limit)",
-                     "🔴 Escalation · Kestrel"]
+    assert kinds == [
+        "🟡 Complaint · Kestrel",
+        "🧺 1 more alert (rate limit)",
+        "🔴 Escalation · Kestrel",
+    ]
     clock.advance(minutes=11)
     seed_complaint(repo, clock.now(), "4")
     dispatcher.dispatch()
@@ -161,10 +164,15 @@ def test_escalations_only_lets_escalations_through_and_holds_the_rest(
 def test_operations_alerts_are_never_held(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
-    repo.queue_alert(dedupe_key="ops", kind="operations", at=clock.now(),
-                     payload={"source": "x", "problem": "401", "check": "token"})
-    dispatcher = _dispatcher(fake, engine, clock, ops_channel="C0OPS",
-                             quiet_hours={"start": "11:00", "end": "13:00"})
+    repo.queue_alert(
+        dedupe_key="ops",
+        kind="operations",
+        at=clock.now(),
+        payload={"source": "x", "problem": "401", "check": "token"},
+    )
+    dispatcher = _dispatcher(
+        fake, engine, clock, ops_channel="C0OPS", quiet_hours={"start": "11:00", "end": "13:00"}
+    )
     assert dispatcher.dispatch() == 1
     assert len(fake.top_level("C0OPS")) == 1
 
@@ -178,8 +186,14 @@ def test_snoozed_post_holds_its_updates_but_not_escalations(
     store = SlackStore(engine)
     root = store.root_for_mention(mention)
     until = clock.now() + timedelta(hours=1)
-    store.record_action(root.id, status="snoozed", user_id="U0AGENT", user_name=None,
-                        at=clock.now(), snoozed_until=until)
+    store.record_action(
+        root.id,
+        status="snoozed",
+        user_id="U0AGENT",
+        user_name=None,
+        at=clock.now(),
+        snoozed_until=until,
+    )
     queue_update(repo, clock.now(), mention, risk=70)
     assert dispatcher.dispatch() == 0
     queue_update(repo, clock.now(), mention, risk=96, escalate=True)

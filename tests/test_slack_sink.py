@@ -150,8 +150,12 @@ def test_a_late_complaint_alert_adopts_the_message_its_update_already_posted(
 def test_operations_alerts_go_to_the_ops_channel(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
-    repo.queue_alert(dedupe_key="ops:1", kind="operations", at=clock.now(),
-                     payload={"source": "x", "problem": "401", "check": "sources.x.bearer_token"})
+    repo.queue_alert(
+        dedupe_key="ops:1",
+        kind="operations",
+        at=clock.now(),
+        payload={"source": "x", "problem": "401", "check": "sources.x.bearer_token"},
+    )
     seed_complaint(repo, clock.now(), "1")
     assert _dispatcher(fake, engine, clock, ops_channel="C0OPS").dispatch() == 2
     assert len(fake.top_level("C0OPS")) == 1
@@ -168,8 +172,13 @@ def test_operations_alerts_go_to_the_ops_channel(
     ],
 )
 def test_setup_errors_stop_sending_keep_alerts_pending_and_say_what_to_fix(
-    fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock,
-    caplog: pytest.LogCaptureFixture, error: str, fix: str,
+    fake: FakeSlack,
+    engine: Engine,
+    repo: Repository,
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+    error: str,
+    fix: str,
 ) -> None:
     seed_complaint(repo, clock.now(), "1")
     seed_complaint(repo, clock.now(), "2")
@@ -223,9 +232,7 @@ def test_server_errors_retry_with_backoff(
     assert dispatcher.dispatch() == 1
 
 
-def test_network_errors_retry(
-    engine: Engine, repo: Repository, clock: FixedClock
-) -> None:
+def test_network_errors_retry(engine: Engine, repo: Repository, clock: FixedClock) -> None:
     with FakeSlack() as gone:
         config = slack_config(gone)
     seed_complaint(repo, clock.now(), "1")
@@ -312,17 +319,35 @@ def test_daemon_to_slack_end_to_end(
     fake: FakeSlack, engine: Engine, clock: FixedClock, tmp_path: Path
 ) -> None:
     """The real daemon: replayed posts, real rules and replies, one message per complaint."""
-    feed = write_feed(tmp_path / "feed.jsonl", [
-        feed_record("1", "@Kestrel lost my parcel <!channel> and nobody answers the phone. "
-                    "Useless.", handle="ann"),
-        feed_record("2", "Kestrel delivered early, great service"),
-    ])
-    config = slack_config(fake).model_copy(update={"sources": parse_config({
-        "brands": [{"name": "Kestrel", "terms": ["kestrel"]}],
-        "sources": {"feed": {"type": "replay", "path": str(feed), "follow_clock": False}},
-    }).sources})
-    daemon = Daemon(config, clock=clock, engine=engine,
-                    sink=build_sink(config, out=io.StringIO(), engine=engine, clock=clock))
+    feed = write_feed(
+        tmp_path / "feed.jsonl",
+        [
+            feed_record(
+                "1",
+                "@Kestrel lost my parcel <!channel> and nobody answers the phone. Useless.",
+                handle="ann",
+            ),
+            feed_record("2", "Kestrel delivered early, great service"),
+        ],
+    )
+    config = slack_config(fake).model_copy(
+        update={
+            "sources": parse_config(
+                {
+                    "brands": [{"name": "Kestrel", "terms": ["kestrel"]}],
+                    "sources": {
+                        "feed": {"type": "replay", "path": str(feed), "follow_clock": False}
+                    },
+                }
+            ).sources
+        }
+    )
+    daemon = Daemon(
+        config,
+        clock=clock,
+        engine=engine,
+        sink=build_sink(config, out=io.StringIO(), engine=engine, clock=clock),
+    )
     daemon.run_once()
     daemon.run_once()
     (message,) = fake.top_level("C0SUPPORT")
@@ -340,7 +365,10 @@ def _documented(name: str) -> dict:
 
 
 def test_slacks_documented_responses_are_understood(
-    fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock,
+    fake: FakeSlack,
+    engine: Engine,
+    repo: Repository,
+    clock: FixedClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     posted = _documented("chat.postMessage.ok.json")

@@ -88,8 +88,12 @@ def test_link_only_for_plain_http_urls(url: str | None, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("user_id", "expected"),
-    [("U0AGENT", "<@U0AGENT>"), ("W0ENTERPRISE", "<@W0ENTERPRISE>"),
-     ("<!channel>", "&lt;!channel&gt;"), (None, "someone")],
+    [
+        ("U0AGENT", "<@U0AGENT>"),
+        ("W0ENTERPRISE", "<@W0ENTERPRISE>"),
+        ("<!channel>", "&lt;!channel&gt;"),
+        (None, "someone"),
+    ],
 )
 def test_user_mentions_only_real_ids(user_id: str | None, expected: str) -> None:
     assert t.user(user_id, fallback=user_id or "someone") == expected
@@ -110,8 +114,15 @@ def test_ping_rejects_anything_else() -> None:
 
 @pytest.mark.parametrize(
     ("number", "shown"),
-    [(None, "?"), (0, "0"), (999, "999"), (1000, "1k"), (12_345, "12.3k"),
-     (2_100_000, "2.1M"), (3_000_000_000, "3B")],
+    [
+        (None, "?"),
+        (0, "0"),
+        (999, "999"),
+        (1000, "1k"),
+        (12_345, "12.3k"),
+        (2_100_000, "2.1M"),
+        (3_000_000_000, "3B"),
+    ],
 )
 def test_compact_numbers(number: int | None, shown: str) -> None:
     assert t.compact(number) == shown

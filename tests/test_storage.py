@@ -40,8 +40,13 @@ def test_batch_is_stored_once_with_one_alert_per_flagged_post(engine, clock: Fix
 def test_cursor_moves_with_the_batch_and_health_is_recorded(engine, clock: FixedClock) -> None:
     repo = Repository(engine)
     assert repo.cursor("demo") is None
-    repo.store_batch(source="demo", mentions=[_mention("1")], cursor="c1", fetched_at=clock.now(),
-                     quota_remaining=42)
+    repo.store_batch(
+        source="demo",
+        mentions=[_mention("1")],
+        cursor="c1",
+        fetched_at=clock.now(),
+        quota_remaining=42,
+    )
     state = repo.source_state("demo")
     assert state is not None
     assert (state.cursor, state.items_total, state.quota_remaining) == ("c1", 1, 42)
@@ -53,8 +58,9 @@ def test_cursor_moves_with_the_batch_and_health_is_recorded(engine, clock: Fixed
 
 def test_outbox_attempts_and_marks(engine, clock: FixedClock) -> None:
     repo = Repository(engine)
-    repo.store_batch(source="demo", mentions=[_mention("9", flagged=True)], cursor=None,
-                     fetched_at=clock.now())
+    repo.store_batch(
+        source="demo", mentions=[_mention("9", flagged=True)], cursor=None, fetched_at=clock.now()
+    )
     (alert,) = repo.pending_alerts(clock.now())
     repo.begin_attempt(alert.id)
     repo.mark_attempt_failed(alert.id, error="503", retry_at=clock.now() + timedelta(minutes=1))
@@ -79,8 +85,9 @@ def test_engagement_refresh_records_snapshots_and_schedule(engine, clock: FixedC
     repo.store_batch(source="demo", mentions=[flagged], cursor=None, fetched_at=clock.now())
     (due,) = repo.due_refreshes(clock.now())
     assert (due.native_id, due.followers) == ("5", 100)
-    repo.record_engagement(due.mention_id, Engagement(reposts=50), at=clock.now(),
-                           next_refresh_at=None, risk=70.0)
+    repo.record_engagement(
+        due.mention_id, Engagement(reposts=50), at=clock.now(), next_refresh_at=None, risk=70.0
+    )
     assert repo.due_refreshes(clock.now() + timedelta(days=2)) == []
     assert [s.reposts for s in repo.snapshots(due.mention_id)] == [0, 50]
     mention, author = repo.mention(due.mention_id)  # type: ignore[misc]

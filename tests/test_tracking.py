@@ -20,12 +20,18 @@ GROWTH = [(5, 40), (15, 200), (60, 1500), (180, 6000), (720, 9000), (1440, 9100)
 
 def _viral_feed(path: Path) -> Path:
     snapshots = [
-        {"at": (T0 + timedelta(minutes=m)).isoformat(), "reposts": n, "replies": n // 2,
-         "likes": n * 2, "quotes": n // 5}
+        {
+            "at": (T0 + timedelta(minutes=m)).isoformat(),
+            "reposts": n,
+            "replies": n // 2,
+            "likes": n * 2,
+            "quotes": n // 5,
+        }
         for m, n in GROWTH
     ]
     record = feed_record(
-        "v1", "Kestrel lost my parcel, 3 weeks and nobody answers. Disgraceful.",
+        "v1",
+        "Kestrel lost my parcel, 3 weeks and nobody answers. Disgraceful.",
         snapshots=snapshots,
     )
     record["author"]["followers"] = 80_000
