@@ -52,6 +52,12 @@ class Taxonomy:
         weights = self.weights
         return min(totals, key=lambda key: (totals[key] * weights[key], self.rank[key]))
 
-    def is_customer_service(self, category: str | None, totals: Mapping[str, float]) -> bool:
-        """Whether a complaint is (also) about how the customer was served."""
-        return category in self.customer_service
+    def is_customer_service(self, category: str | None, handled: bool, frontline: bool) -> bool:
+        """Whether a complaint is (also) about how the customer was served.
+
+        How the company handled the customer (`handled`: a call, an agent, a queue) makes it
+        one whatever went wrong first, because a post that names both usually complains about
+        both. Staff who deliver the product (`frontline`: crew, drivers) are the product, so a
+        complaint naming them is about the experience, not the service desk.
+        """
+        return not frontline and (handled or category in self.customer_service)

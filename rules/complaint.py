@@ -127,6 +127,8 @@ class ComplaintRules:
         self._not_aimed = data.not_aimed_penalty
         self._evidence = data.evidence_weight
         self._default_category = data.default_category
+        service = [(p, True) for p in data.handling] + [(p, False) for p in data.frontline]
+        self._service = PhraseMatcher(service) if service else None
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -166,6 +168,12 @@ class ComplaintRules:
         score = evidence - sentiment + shape + (0.0 if aimed else self._not_aimed)
         flagged = not ignored and score >= self._threshold
         category = (self._taxonomy.choose(totals) or self._default_category) if flagged else None
+        handled = frontline = False
+        if flagged and self._service is not None:
+            for matched, handling in self._service.find(lowered):
+                handled |= handling
+                frontline |= not handling
+                reasons.append(f"{'handling' if handling else 'frontline staff'}: {matched!r}")
         if not aimed:
             reasons.append(f"brand not named ({self._not_aimed:+.2f})")
         reasons.append(f"sentiment {sentiment:+.2f} (VADER {vader:+.2f})")
@@ -177,7 +185,8 @@ class ComplaintRules:
             sentiment=sentiment,
             flagged=flagged,
             category=category,
-            customer_service=flagged and self._taxonomy.is_customer_service(category, totals),
+            customer_service=flagged
+            and self._taxonomy.is_customer_service(category, handled, frontline),
             reasons=tuple(reasons),
             aimed_at_brand=aimed,
         )

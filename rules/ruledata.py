@@ -65,6 +65,17 @@ class RuleData(_Strict):
     shape: dict[str, float]
     hashtags: dict[str, float]
     categories: dict[str, CategoryRules]
+    handling: list[str] = Field(
+        default_factory=list,
+        description="phrases showing the post is about how the company dealt with the customer "
+        "(a call, an agent, being on hold): a complaint naming one is a customer-service issue "
+        "whatever its category",
+    )
+    frontline: list[str] = Field(
+        default_factory=list,
+        description="people who deliver the product rather than serve the customer (cabin crew, "
+        "drivers, waiters): a complaint about them is about the product, not customer service",
+    )
 
 
 @cache

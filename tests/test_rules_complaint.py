@@ -99,9 +99,12 @@ def test_negations_that_are_praise_or_plain_english_are_not_flagged(text: str) -
 @pytest.mark.parametrize(
     ("text", "category", "customer_service"),
     [
-        # what went wrong outranks how it was handled
-        ("@AcmeHelp you lost my luggage and I was on hold for an hour", "delivery", False),
+        # what went wrong outranks how it was handled, which still makes it a service issue
+        ("@AcmeHelp you lost my luggage and I was on hold for an hour", "delivery", True),
+        ("@AcmeHelp my package never arrived and nobody answers the phone", "delivery", True),
         ("@AcmeHelp still waiting for my refund", "refund_billing", False),
+        # staff who deliver the product are the product, not the service desk
+        ("@AcmeHelp the driver was so rude to us", "staff", False),
         # the service desk named in a complaint is what the complaint is about
         ("@AcmeHelp my order was cancelled and customer service hung up on me", "staff", True),
         ("@AcmeHelp emailed you three times already, nothing back", "wait_time", True),
