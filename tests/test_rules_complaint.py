@@ -105,6 +105,9 @@ def test_negations_that_are_praise_or_plain_english_are_not_flagged(text: str) -
         ("@AcmeHelp still waiting for my refund", "refund_billing", False),
         # staff who deliver the product are the product, not the service desk
         ("@AcmeHelp the driver was so rude to us", "staff", False),
+        # a phone can be the product, and asking other customers is not contacting the brand
+        ("@AcmeHelp my new phone stopped working after a week", "product_quality", False),
+        ("@AcmeHelp app not loading, anyone else having trouble?", "outage", False),
         # the service desk named in a complaint is what the complaint is about
         ("@AcmeHelp my order was cancelled and customer service hung up on me", "staff", True),
         ("@AcmeHelp emailed you three times already, nothing back", "wait_time", True),
