@@ -196,7 +196,7 @@ class AlertingConfig(Strict):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     replies: ReplyConfig = Field(default_factory=ReplyConfig)
     risk_threshold: float = Field(default=60, ge=0, le=100)
-    escalation_threshold: float = Field(default=85, ge=0, le=100)
+    escalation_threshold: float = Field(default=75, ge=0, le=100)
     dispatch_interval_seconds: float = Field(default=10, gt=0)
     spike_check_interval_seconds: float = Field(
         default=300, gt=0, description="how often the last complete hour is checked for spikes"
