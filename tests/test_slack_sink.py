@@ -84,15 +84,15 @@ def test_updates_go_to_the_thread_and_redraw_the_message(
     mention = seed_complaint(repo, clock.now(), "1")
     dispatcher.dispatch()
     queue_update(repo, clock.now(), mention, risk=65, reposts=40)
-    queue_update(repo, clock.now(), mention, risk=75, reposts=400)
+    queue_update(repo, clock.now(), mention, risk=72, reposts=400)
     assert dispatcher.dispatch() == 2
     (root,) = fake.top_level("C0SUPPORT")
     replies = fake.thread("C0SUPPORT", root["ts"])
     assert len(replies) == 2
-    assert "viral risk 75/100" in replies[1]["text"]
+    assert "viral risk 72/100" in replies[1]["text"]
     assert "400 reposts" in replies[1]["text"]
     assert root["blocks"][0]["text"]["text"] == "🟠 Viral risk · Kestrel"
-    assert "*Viral risk*\n75/100" in iter_texts(root["blocks"])
+    assert "*Viral risk*\n72/100" in iter_texts(root["blocks"])
     assert [a.ts for a in _alerts(repo)][1:] == [r["ts"] for r in replies]
 
 
