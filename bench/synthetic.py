@@ -24,6 +24,17 @@ MIDDLES = [
     "broadband keeps dropping every evening, fix it please",
 ]
 CLOSERS = ["", "!", " 😡", " 🙂", " #fail", " never again.", " thanks", " ...", " wow"]
+# Second sentences bring the mean length to about 100 characters, like real posts to brands
+# (the airline tweets in ../shared average 104), so VADER's baseline rate is realistic too.
+ASIDES = [
+    "",
+    " Ordered it on Monday for my daughter's birthday.",
+    " Third time this month, honestly.",
+    " Anyone else seeing this in Manchester?",
+    " The chat bot just sends me in circles.",
+    " Will definitely order again.",
+    " Not sure who else to ask about it.",
+]
 
 
 def posts(count: int, *, seed: int = 7, start: datetime | None = None) -> Iterator[Post]:
@@ -32,7 +43,9 @@ def posts(count: int, *, seed: int = 7, start: datetime | None = None) -> Iterat
     for index in range(count):
         user = rng.randrange(count // 3 + 1)
         handle = f"user{user}"
-        text = f"{rng.choice(OPENERS)} {rng.choice(MIDDLES)}{rng.choice(CLOSERS)}"
+        text = (
+            f"{rng.choice(OPENERS)} {rng.choice(MIDDLES)}{rng.choice(CLOSERS)}{rng.choice(ASIDES)}"
+        )
         yield Post(
             network="x",
             native_id=str(10_000_000 + index),
