@@ -79,13 +79,27 @@ class Dispatcher:
         self._clock = clock
         self._max_attempts = max_attempts
 
-    def dispatch(self, limit: int = 100) -> int:
-        """Send what is due; returns how many were sent."""
+    def dispatch(self, page: int = 100) -> int:
+        """Send everything that is due, each alert at most once per call; returns how many
+        were sent. Stops early when the sink says nothing can be sent."""
+        sent, after_id = 0, 0
+        while True:
+            alerts = self._repository.pending_alerts(self._clock.now(), page, after_id=after_id)
+            if not alerts:
+                return sent
+            after_id = alerts[-1].id
+            delivered, blocked = self._send_page(alerts)
+            sent += delivered
+            if blocked or len(alerts) < page:
+                return sent
+
+    def _send_page(self, alerts: list[Alert]) -> tuple[int, bool]:
+        """Send one page of alerts; returns (sent, blocked)."""
         sent = 0
         hold: Callable[[AlertView], datetime | None] | None = getattr(
             self._sink, "hold_until", None
         )
-        for alert in self._repository.pending_alerts(self._clock.now(), limit):
+        for alert in alerts:
             found = self._repository.mention(alert.mention_id) if alert.mention_id else None
             view = AlertView(alert, *(found or (None, None)))
             until = hold(view) if hold is not None else None
@@ -103,7 +117,7 @@ class Dispatcher:
                 log.error("alerts: %s cannot send (%s); alerts stay pending", self._sink.name, exc)
                 retry_at = self._clock.now() + timedelta(seconds=BLOCKED_RETRY_SECONDS)
                 self._repository.mark_attempt_failed(alert.id, error=str(exc), retry_at=retry_at)
-                break
+                return sent, True
             except Exception as exc:  # any sink failure is retried with backoff
                 self._retry_later(alert, exc)
                 continue
@@ -111,7 +125,7 @@ class Dispatcher:
                 alert.id, at=self._clock.now(), channel=delivery.channel, ts=delivery.ts
             )
             sent += 1
-        return sent
+        return sent, False
 
     def _retry_later(self, alert: Alert, exc: Exception) -> None:
         attempts = alert.attempts + 1

@@ -544,12 +544,15 @@ class Repository:
             )
             return result.first() is not None
 
-    def pending_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
+    def pending_alerts(self, now: datetime, limit: int = 100, *, after_id: int = 0) -> list[Alert]:
+        """Due alerts in queue order, from the one after `after_id` (for paging)."""
         with self.sessions() as session:
             return list(
                 session.scalars(
                     select(Alert)
-                    .where(Alert.status == "pending", Alert.next_attempt_at <= now)
+                    .where(
+                        Alert.status == "pending", Alert.next_attempt_at <= now, Alert.id > after_id
+                    )
                     .order_by(Alert.id)
                     .limit(limit)
                 )

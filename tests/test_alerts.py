@@ -79,3 +79,13 @@ def test_attempt_is_recorded_before_sending(engine, clock: FixedClock) -> None:
         Dispatcher(repo, ScriptedSink(SystemExit()), clock=clock).dispatch()
     (alert,) = repo.pending_alerts(clock.now())
     assert alert.attempts == 1
+
+
+def test_everything_due_is_sent_in_pages_and_each_alert_once(engine, clock: FixedClock) -> None:
+    repo = Repository(engine)
+    _queue(repo, clock, *[f"k{i}" for i in range(5)])
+    retry_now = SinkRetryError("429", retry_after=0)  # due again at once: still not retried here
+    sink = ScriptedSink(retry_now, *[Delivery(channel="C", ts=str(i)) for i in range(4)])
+    assert Dispatcher(repo, sink, clock=clock).dispatch(page=2) == 4
+    assert len(sink.seen) == 5
+    assert repo.alert_counts() == {"pending": 1, "sent": 4}
