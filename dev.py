@@ -52,7 +52,9 @@ def main(argv: list[str]) -> int:
         return subprocess.call([python, "-m", "monitor.cli", *rest])
     if command == "shell":
         return subprocess.call([python, *rest])
-    lint = subprocess.call([python, "-m", "ruff", "check", "."])
+    lint = subprocess.call([python, "-m", "ruff", "check", "."]) or subprocess.call(
+        [python, "-m", "ruff", "format", "--check", "."]
+    )
     tests = subprocess.call([python, "-m", "pytest", *rest])
     if tests == 5:
         print("dev.py: pytest collected no tests; that is a failure", file=sys.stderr)
