@@ -35,6 +35,7 @@ import prawcore
 import requests
 
 from connectors.base import Author, Connector, Engagement, FetchResult, Post
+from connectors.cursor import load_json_cursor
 from connectors.errors import FatalSourceError, RetriableSourceError
 from connectors.ratelimit import RateLimit
 from connectors.x_query import pack, quote
@@ -223,7 +224,7 @@ class RedditConnector(Connector):
     # -- fetching -------------------------------------------------------------------------
 
     def fetch_new(self, cursor: str | None) -> FetchResult:
-        state = _load_cursor(cursor)
+        state = load_json_cursor(cursor, network="reddit")
         poll = _Poll()
         new_state = {
             feed.key: self._read_feed(feed, state.get(feed.key, {}), poll) for feed in self.feeds
@@ -494,16 +495,3 @@ def _translated() -> Iterator[None]:
         raise FatalSourceError(f"reddit: request refused: {type(exc).__name__}: {exc}") from None
     except ValueError as exc:  # a truncated token response fails in json() before prawcore sees it
         raise RetriableSourceError(f"reddit: unreadable response: {exc}") from None
-
-
-def _load_cursor(cursor: str | None) -> dict[str, dict[str, Any]]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        log.warning("reddit: ignoring unreadable cursor")
-        return {}
-    if not isinstance(state, dict):
-        return {}
-    return {k: v for k, v in state.items() if isinstance(v, dict)}

@@ -26,6 +26,7 @@ import requests
 import tweepy
 
 from connectors.base import Author, Connector, Engagement, FetchResult, Post
+from connectors.cursor import load_json_cursor
 from connectors.errors import FatalSourceError, RetriableSourceError
 from connectors.ratelimit import RateLimit
 from connectors.x_query import brand_queries
@@ -144,7 +145,7 @@ class XConnector(Connector):
     # -- fetching -------------------------------------------------------------------------
 
     def fetch_new(self, cursor: str | None) -> FetchResult:
-        state = _load_cursor(cursor)
+        state = load_json_cursor(cursor, network="x")
         poll = _Poll()
         new_state: dict[str, Any] = {}
         for query in self.queries:
@@ -428,17 +429,3 @@ def _log_partial_errors(payload: dict[str, Any]) -> None:
             error.get("resource_type"),
             error.get("detail"),
         )
-
-
-def _load_cursor(cursor: str | None) -> dict[str, dict[str, Any]]:
-    """The saved per-query state; an unreadable cursor starts afresh rather than failing."""
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        log.warning("x: ignoring unreadable cursor")
-        return {}
-    if not isinstance(state, dict):
-        return {}
-    return {k: v for k, v in state.items() if isinstance(v, dict)}

@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine, text
 
 from monitor.clock import FixedClock
 from storage.db import open_database
+from storage.repository import Repository
+from tests.fake_slack import FakeSlack
 
 PG_ENV = "BRANDMON_TEST_POSTGRES_URL"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -62,3 +64,15 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 16, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def repo(engine: Engine) -> Repository:
+    return Repository(engine)
+
+
+@pytest.fixture
+def fake(engine: Engine, clock: FixedClock) -> Iterator[FakeSlack]:
+    """A local fake Slack; started after `engine`, so a PostgreSQL skip comes first."""
+    with FakeSlack(now=lambda: clock.now().timestamp()) as slack:
+        yield slack

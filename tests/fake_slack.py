@@ -26,12 +26,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from websockets.sync.server import ServerConnection, serve
 
 from connectors.base import Engagement
+from monitor.alerts import Dispatcher
+from monitor.clock import FixedClock
 from monitor.config import AppConfig, parse_config
-from storage.models import Mention
+from monitor.slack import SlackSink
+from storage.models import Alert, Mention
 from storage.repository import NewMention, Repository
 from tests.factories import make_post
 
@@ -511,3 +514,16 @@ def queue_update(
             "escalate": escalate,
         },
     )
+
+
+def slack_dispatcher(
+    fake: FakeSlack, engine: Engine, clock: FixedClock, **slack: Any
+) -> Dispatcher:
+    """The outbox dispatcher with a Slack sink talking to `fake`."""
+    sink = SlackSink(slack_config(fake, **slack), engine, clock=clock)
+    return Dispatcher(Repository(engine), sink, clock=clock)
+
+
+def all_alerts(repo: Repository) -> list[Alert]:
+    with repo.sessions() as session:
+        return list(session.scalars(select(Alert).order_by(Alert.id)))

@@ -33,12 +33,6 @@ from tests.fake_slack import (
 
 
 @pytest.fixture
-def fake(engine: Engine, clock: FixedClock) -> Iterator[FakeSlack]:
-    with FakeSlack(now=lambda: clock.now().timestamp()) as slack:
-        yield slack
-
-
-@pytest.fixture
 def posted(fake: FakeSlack, engine: Engine, clock: FixedClock) -> list[tuple[int, str]]:
     """Four complaints already in the channel: (mention id, message ts) each."""
     repo = Repository(engine)

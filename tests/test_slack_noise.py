@@ -2,45 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from monitor.alerts import Dispatcher
 from monitor.clock import FixedClock
 from monitor.config import QuietHours
-from monitor.slack import SlackSink
 from monitor.slack.noise import QuietHoursWindow
 from monitor.slack.store import SlackStore
-from storage.models import Alert
 from storage.repository import Repository
-from tests.fake_slack import FakeSlack, queue_update, seed_complaint, slack_config
+from tests.fake_slack import (
+    FakeSlack,
+    all_alerts,
+    queue_update,
+    seed_complaint,
+    slack_dispatcher,
+)
 
 LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture
-def fake(engine: Engine, clock: FixedClock) -> Iterator[FakeSlack]:
-    with FakeSlack(now=lambda: clock.now().timestamp()) as slack:
-        yield slack
-
-
-@pytest.fixture
-def repo(engine: Engine) -> Repository:
-    return Repository(engine)
-
-
-def _dispatcher(fake: FakeSlack, engine: Engine, clock: FixedClock, **slack: object) -> Dispatcher:
-    sink = SlackSink(slack_config(fake, **slack), engine, clock=clock)
-    return Dispatcher(Repository(engine), sink, clock=clock)
-
-
-def _alerts(repo: Repository) -> list[Alert]:
-    with repo.sessions() as session:
-        return list(session.scalars(select(Alert).order_by(Alert.id)))
 
 
 # -- quiet hours arithmetic ------------------------------------------------------------------
@@ -76,7 +57,9 @@ def test_alerts_over_the_rate_limit_roll_into_one_summary(
 ) -> None:
     for n in range(6):
         seed_complaint(repo, clock.now(), str(n), f"kestrel post {n}", handle=f"user{n}")
-    dispatcher = _dispatcher(fake, engine, clock, rate_limit={"max_messages": 3, "per_minutes": 10})
+    dispatcher = slack_dispatcher(
+        fake, engine, clock, rate_limit={"max_messages": 3, "per_minutes": 10}
+    )
     assert dispatcher.dispatch() == 6
     top = fake.top_level("C0SUPPORT")
     assert len(top) == 4
@@ -85,13 +68,15 @@ def test_alerts_over_the_rate_limit_roll_into_one_summary(
     lines = summary["blocks"][2]["text"]["text"].split("\n")
     assert [line.split("*")[1] for line in lines] == ["@user3", "@user4", "@user5"]
     assert len(fake.calls_to("chat.update")) == 2
-    assert [a.ts for a in _alerts(repo)][3:] == [summary["ts"]] * 3
+    assert [a.ts for a in all_alerts(repo)][3:] == [summary["ts"]] * 3
 
 
 def test_the_window_slides_and_escalations_skip_the_queue(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
-    dispatcher = _dispatcher(fake, engine, clock, rate_limit={"max_messages": 1, "per_minutes": 10})
+    dispatcher = slack_dispatcher(
+        fake, engine, clock, rate_limit={"max_messages": 1, "per_minutes": 10}
+    )
     seed_complaint(repo, clock.now(), "1")
     seed_complaint(repo, clock.now(), "2")
     hot = seed_complaint(repo, clock.now(), "3")
@@ -112,7 +97,9 @@ def test_the_window_slides_and_escalations_skip_the_queue(
 def test_summarised_post_that_escalates_gets_its_own_message(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
-    dispatcher = _dispatcher(fake, engine, clock, rate_limit={"max_messages": 1, "per_minutes": 10})
+    dispatcher = slack_dispatcher(
+        fake, engine, clock, rate_limit={"max_messages": 1, "per_minutes": 10}
+    )
     seed_complaint(repo, clock.now(), "1")
     quiet = seed_complaint(repo, clock.now(), "2")
     dispatcher.dispatch()
@@ -132,11 +119,13 @@ def test_summarised_post_that_escalates_gets_its_own_message(
 def test_quiet_hours_hold_alerts_without_using_up_attempts(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
-    dispatcher = _dispatcher(fake, engine, clock, quiet_hours={"start": "11:00", "end": "13:00"})
+    dispatcher = slack_dispatcher(
+        fake, engine, clock, quiet_hours={"start": "11:00", "end": "13:00"}
+    )
     seed_complaint(repo, clock.now(), "1")
     for _ in range(3):
         assert dispatcher.dispatch() == 0
-    (alert,) = _alerts(repo)
+    (alert,) = all_alerts(repo)
     assert (alert.status, alert.attempts) == ("pending", 0)
     assert alert.next_attempt_at == datetime(2026, 11, 16, 13, 0, tzinfo=UTC)
     assert fake.calls == []
@@ -148,14 +137,14 @@ def test_escalations_only_lets_escalations_through_and_holds_the_rest(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
     quiet = {"start": "11:00", "end": "13:00", "policy": "escalations_only"}
-    dispatcher = _dispatcher(fake, engine, clock, quiet_hours=quiet)
+    dispatcher = slack_dispatcher(fake, engine, clock, quiet_hours=quiet)
     hot = seed_complaint(repo, clock.now(), "1")
     seed_complaint(repo, clock.now(), "2")
     queue_update(repo, clock.now(), hot, risk=95, escalate=True)
     assert dispatcher.dispatch() == 2  # the hot post's complaint and its update
     assert len(fake.top_level("C0SUPPORT")) == 1
     assert fake.calls_to("chat.postMessage")[0].args["text"].startswith("<!here> 🔴 Escalation")
-    assert [a.status for a in _alerts(repo)] == ["sent", "pending", "sent"]
+    assert [a.status for a in all_alerts(repo)] == ["sent", "pending", "sent"]
     clock.set(datetime(2026, 11, 16, 13, 0, tzinfo=UTC))
     assert dispatcher.dispatch() == 1
     assert len(fake.top_level("C0SUPPORT")) == 2
@@ -170,7 +159,7 @@ def test_operations_alerts_are_never_held(
         at=clock.now(),
         payload={"source": "x", "problem": "401", "check": "token"},
     )
-    dispatcher = _dispatcher(
+    dispatcher = slack_dispatcher(
         fake, engine, clock, ops_channel="C0OPS", quiet_hours={"start": "11:00", "end": "13:00"}
     )
     assert dispatcher.dispatch() == 1
@@ -180,7 +169,7 @@ def test_operations_alerts_are_never_held(
 def test_snoozed_post_holds_its_updates_but_not_escalations(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
-    dispatcher = _dispatcher(fake, engine, clock)
+    dispatcher = slack_dispatcher(fake, engine, clock)
     mention = seed_complaint(repo, clock.now(), "1")
     dispatcher.dispatch()
     store = SlackStore(engine)

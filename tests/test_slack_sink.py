@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from monitor.config import parse_config
 from monitor.daemon import Daemon
 from monitor.sinks import build_sink
 from monitor.slack import SlackSink
-from storage.models import Alert, SlackMessage
+from storage.models import SlackMessage
 from storage.repository import Repository
 from tests.conftest import shared_path
 from tests.factories import feed_record, write_feed
@@ -30,57 +29,37 @@ from tests.fake_slack import (
     BOT_TOKEN,
     FakeSlack,
     Scripted,
+    all_alerts,
     iter_texts,
     queue_update,
     seed_complaint,
     slack_config,
+    slack_dispatcher,
 )
-
-
-@pytest.fixture
-def fake(engine: Engine, clock: FixedClock) -> Iterator[FakeSlack]:
-    """Started after `engine`, so PostgreSQL runs without a server skip before it starts."""
-    with FakeSlack(now=lambda: clock.now().timestamp()) as slack:
-        yield slack
-
-
-@pytest.fixture
-def repo(engine: Engine) -> Repository:
-    return Repository(engine)
-
-
-def _dispatcher(fake: FakeSlack, engine: Engine, clock: FixedClock, **slack: object) -> Dispatcher:
-    sink = SlackSink(slack_config(fake, **slack), engine, clock=clock)
-    return Dispatcher(Repository(engine), sink, clock=clock)
-
-
-def _alerts(repo: Repository) -> list[Alert]:
-    with repo.sessions() as session:
-        return list(session.scalars(select(Alert).order_by(Alert.id)))
 
 
 def test_complaint_is_posted_once_with_metadata_and_marked_sent(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
     seed_complaint(repo, clock.now(), "1")
-    assert _dispatcher(fake, engine, clock).dispatch() == 1
+    assert slack_dispatcher(fake, engine, clock).dispatch() == 1
     (call,) = fake.calls_to("chat.postMessage")
     assert call.token == BOT_TOKEN
     assert call.args["channel"] == "C0SUPPORT"
     assert (call.args["unfurl_links"], call.args["unfurl_media"]) == (False, False)
     assert call.args["link_names"] is False
     assert call.args["metadata"]["event_payload"]["alert_id"] == 1
-    (alert,) = _alerts(repo)
+    (alert,) = all_alerts(repo)
     (message,) = fake.top_level("C0SUPPORT")
     assert (alert.status, alert.channel, alert.ts) == ("sent", "C0SUPPORT", message["ts"])
-    assert _dispatcher(fake, engine, clock).dispatch() == 0
+    assert slack_dispatcher(fake, engine, clock).dispatch() == 0
     assert len(fake.calls_to("chat.postMessage")) == 1
 
 
 def test_updates_go_to_the_thread_and_redraw_the_message(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
-    dispatcher = _dispatcher(fake, engine, clock)
+    dispatcher = slack_dispatcher(fake, engine, clock)
     mention = seed_complaint(repo, clock.now(), "1")
     dispatcher.dispatch()
     queue_update(repo, clock.now(), mention, risk=65, reposts=40)
@@ -93,7 +72,7 @@ def test_updates_go_to_the_thread_and_redraw_the_message(
     assert "400 reposts" in replies[1]["text"]
     assert root["blocks"][0]["text"]["text"] == "🟠 Viral risk · Kestrel"
     assert "*Viral risk*\n72/100" in iter_texts(root["blocks"])
-    assert [a.ts for a in _alerts(repo)][1:] == [r["ts"] for r in replies]
+    assert [a.ts for a in all_alerts(repo)][1:] == [r["ts"] for r in replies]
 
 
 @pytest.mark.parametrize(
@@ -102,7 +81,7 @@ def test_updates_go_to_the_thread_and_redraw_the_message(
 def test_escalation_pings_once(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock, target: str, ping: str
 ) -> None:
-    dispatcher = _dispatcher(fake, engine, clock, escalate_to=target)
+    dispatcher = slack_dispatcher(fake, engine, clock, escalate_to=target)
     mention = seed_complaint(repo, clock.now(), "1")
     dispatcher.dispatch()
     for risk in (88, 92, 97):
@@ -121,7 +100,7 @@ def test_a_post_already_escalated_when_first_seen_pings_in_its_message(
     mention = seed_complaint(repo, clock.now(), "1")
     repo.record_engagement(mention, None, at=clock.now(), next_refresh_at=None, risk=95)
     queue_update(repo, clock.now(), mention, risk=97, escalate=True)
-    assert _dispatcher(fake, engine, clock).dispatch() == 2
+    assert slack_dispatcher(fake, engine, clock).dispatch() == 2
     first, second = fake.calls_to("chat.postMessage")
     assert first.args["text"].startswith("<!here> 🔴 Escalation")
     assert second.args["thread_ts"] == first_ts(fake)
@@ -135,7 +114,7 @@ def first_ts(fake: FakeSlack) -> str:
 def test_a_late_complaint_alert_adopts_the_message_its_update_already_posted(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
-    dispatcher = _dispatcher(fake, engine, clock)
+    dispatcher = slack_dispatcher(fake, engine, clock)
     mention = seed_complaint(repo, clock.now(), "1")
     queue_update(repo, clock.now(), mention, risk=70)
     fake.rate_limit("chat.postMessage", retry_after=60)
@@ -143,7 +122,7 @@ def test_a_late_complaint_alert_adopts_the_message_its_update_already_posted(
     clock.advance(seconds=60)
     assert dispatcher.dispatch() == 1
     (message,) = fake.top_level("C0SUPPORT")
-    assert [a.ts for a in _alerts(repo)] == [message["ts"]] * 2
+    assert [a.ts for a in all_alerts(repo)] == [message["ts"]] * 2
     assert fake.thread("C0SUPPORT", message["ts"]) == []
 
 
@@ -157,7 +136,7 @@ def test_operations_alerts_go_to_the_ops_channel(
         payload={"source": "x", "problem": "401", "check": "sources.x.bearer_token"},
     )
     seed_complaint(repo, clock.now(), "1")
-    assert _dispatcher(fake, engine, clock, ops_channel="C0OPS").dispatch() == 2
+    assert slack_dispatcher(fake, engine, clock, ops_channel="C0OPS").dispatch() == 2
     assert len(fake.top_level("C0OPS")) == 1
     assert len(fake.top_level("C0SUPPORT")) == 1
 
@@ -184,9 +163,9 @@ def test_setup_errors_stop_sending_keep_alerts_pending_and_say_what_to_fix(
     seed_complaint(repo, clock.now(), "2")
     fake.fail("chat.postMessage", error, needed="chat:write")
     with caplog.at_level(logging.ERROR, logger="monitor.alerts"):
-        assert _dispatcher(fake, engine, clock).dispatch() == 0
+        assert slack_dispatcher(fake, engine, clock).dispatch() == 0
     assert len(fake.calls_to("chat.postMessage")) == 1
-    assert [a.status for a in _alerts(repo)] == ["pending", "pending"]
+    assert [a.status for a in all_alerts(repo)] == ["pending", "pending"]
     assert error in caplog.text
     assert fix in caplog.text
     assert BOT_TOKEN not in caplog.text
@@ -198,7 +177,7 @@ def test_wrong_token_is_a_setup_error_too(
     seed_complaint(repo, clock.now(), "1")
     config = slack_config(fake, bot_token="xoxb-wrong")
     Dispatcher(repo, SlackSink(config, engine, clock=clock), clock=clock).dispatch()
-    (alert,) = _alerts(repo)
+    (alert,) = all_alerts(repo)
     assert alert.status == "pending"
     assert "invalid_auth" in (alert.last_error or "")
 
@@ -208,10 +187,10 @@ def test_ratelimited_honours_retry_after_without_sleeping_in_the_client(
 ) -> None:
     seed_complaint(repo, clock.now(), "1")
     fake.rate_limit("chat.postMessage", retry_after=42)
-    dispatcher = _dispatcher(fake, engine, clock)
+    dispatcher = slack_dispatcher(fake, engine, clock)
     assert dispatcher.dispatch() == 0
     assert len(fake.calls_to("chat.postMessage")) == 1
-    (alert,) = _alerts(repo)
+    (alert,) = all_alerts(repo)
     assert alert.next_attempt_at == clock.now() + timedelta(seconds=42)
     clock.advance(seconds=42)
     assert dispatcher.dispatch() == 1
@@ -223,9 +202,9 @@ def test_server_errors_retry_with_backoff(
 ) -> None:
     seed_complaint(repo, clock.now(), "1")
     fake.server_error("chat.postMessage", status=status)
-    dispatcher = _dispatcher(fake, engine, clock)
+    dispatcher = slack_dispatcher(fake, engine, clock)
     assert dispatcher.dispatch() == 0
-    (alert,) = _alerts(repo)
+    (alert,) = all_alerts(repo)
     assert alert.status == "pending"
     assert timedelta(seconds=15) <= alert.next_attempt_at - clock.now() <= timedelta(seconds=30)
     clock.advance(seconds=30)
@@ -237,7 +216,7 @@ def test_network_errors_retry(engine: Engine, repo: Repository, clock: FixedCloc
         config = slack_config(gone)
     seed_complaint(repo, clock.now(), "1")
     Dispatcher(repo, SlackSink(config, engine, clock=clock), clock=clock).dispatch()
-    (alert,) = _alerts(repo)
+    (alert,) = all_alerts(repo)
     assert alert.status == "pending"
     assert "Slack unreachable" in (alert.last_error or "")
 
@@ -247,7 +226,7 @@ def test_slow_slack_times_out_and_the_retry_adopts_the_message_it_got(
 ) -> None:
     seed_complaint(repo, clock.now(), "1")
     fake.delay("chat.postMessage", 30)
-    dispatcher = _dispatcher(fake, engine, clock, timeout_seconds=0.3)
+    dispatcher = slack_dispatcher(fake, engine, clock, timeout_seconds=0.3)
     assert dispatcher.dispatch() == 0
     clock.advance(minutes=1)
     assert dispatcher.dispatch() == 1
@@ -260,7 +239,7 @@ def test_lost_response_is_found_in_history_not_posted_again(
 ) -> None:
     seed_complaint(repo, clock.now(), "1")
     fake.lose_response("chat.postMessage")
-    dispatcher = _dispatcher(fake, engine, clock)
+    dispatcher = slack_dispatcher(fake, engine, clock)
     assert dispatcher.dispatch() == 0
     clock.advance(minutes=1)
     assert dispatcher.dispatch() == 1
@@ -268,7 +247,7 @@ def test_lost_response_is_found_in_history_not_posted_again(
     assert history.args["include_all_metadata"] in ("1", True)
     assert len(fake.calls_to("chat.postMessage")) == 1
     (message,) = fake.top_level("C0SUPPORT")
-    (alert,) = _alerts(repo)
+    (alert,) = all_alerts(repo)
     assert (alert.status, alert.ts) == ("sent", message["ts"])
     with repo.sessions() as session:
         assert session.scalars(select(SlackMessage.ts)).all() == [message["ts"]]
@@ -286,15 +265,15 @@ def test_crash_after_slack_accepted_does_not_send_twice(
     with repo.sessions.begin() as session:  # ...and before its own record was written
         session.execute(SlackMessage.__table__.delete())
     clock.advance(minutes=5)
-    assert _dispatcher(fake, engine, clock).dispatch() == 1  # a new process
+    assert slack_dispatcher(fake, engine, clock).dispatch() == 1  # a new process
     assert len(fake.calls_to("chat.postMessage")) == 1
-    assert _alerts(repo)[0].ts == fake.top_level("C0SUPPORT")[0]["ts"]
+    assert all_alerts(repo)[0].ts == fake.top_level("C0SUPPORT")[0]["ts"]
 
 
 def test_lost_thread_reply_is_found_in_the_thread(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
-    dispatcher = _dispatcher(fake, engine, clock)
+    dispatcher = slack_dispatcher(fake, engine, clock)
     mention = seed_complaint(repo, clock.now(), "1")
     dispatcher.dispatch()
     queue_update(repo, clock.now(), mention, risk=92, escalate=True)
@@ -374,9 +353,12 @@ def test_slacks_documented_responses_are_understood(
     posted = _documented("chat.postMessage.ok.json")
     fake.script("chat.postMessage", Scripted(body=posted))
     mention = seed_complaint(repo, clock.now(), "1")
-    dispatcher = _dispatcher(fake, engine, clock)
+    dispatcher = slack_dispatcher(fake, engine, clock)
     assert dispatcher.dispatch() == 1
-    assert (_alerts(repo)[0].channel, _alerts(repo)[0].ts) == (posted["channel"], posted["ts"])
+    assert (all_alerts(repo)[0].channel, all_alerts(repo)[0].ts) == (
+        posted["channel"],
+        posted["ts"],
+    )
     fake.channels.add(posted["channel"])
     fake.messages[posted["channel"]] = [{**posted["message"], "blocks": []}]
     fake.script("chat.update", Scripted(body=_documented("chat.update.error.json")))
@@ -387,4 +369,4 @@ def test_slacks_documented_responses_are_understood(
     fake.script("chat.postMessage", Scripted(body=_documented("auth.test.error.json")))
     seed_complaint(repo, clock.now(), "2")
     assert dispatcher.dispatch() == 0
-    assert "invalid_auth" in (_alerts(repo)[-1].last_error or "")
+    assert "invalid_auth" in (all_alerts(repo)[-1].last_error or "")
