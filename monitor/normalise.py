@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import logging
 import re
 import unicodedata
 
 from connectors.base import Post
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
 ELLIPSIS = "…"
@@ -49,6 +52,10 @@ def normalise(post: Post) -> Post:
     text = clean_text(post.text or "")
     if not text:
         raise RejectedPostError(f"post {post.native_id}: empty text")
+    if text.endswith(ELLIPSIS) and len(post.text) > MAX_TEXT:
+        log.info(
+            "post %s: text of %d characters cut to %d", post.native_id, len(post.text), MAX_TEXT
+        )
     if text == post.text:
         return post
     return dataclasses.replace(post, text=text)

@@ -29,10 +29,14 @@ def test_exported_api_text_can_be_unescaped() -> None:
     assert clean_text("AT&amp;T &lt;3", unescape_html=True) == "AT&T <3"
 
 
-def test_huge_text_is_truncated_cleanly() -> None:
+def test_huge_text_is_truncated_cleanly_with_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
     text = clean_text("word " * 5000)
     assert len(text) == MAX_TEXT
     assert text.endswith("…")
+    with caplog.at_level("INFO", logger="monitor.normalise"):
+        post = normalise(dataclasses.replace(make_post("9"), text="word " * 5000))
+    assert len(post.text) == MAX_TEXT
+    assert "post 9: text of 25000 characters cut to 4000" in caplog.text
 
 
 @pytest.mark.parametrize(
