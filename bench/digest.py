@@ -38,6 +38,7 @@ from monitor.config import parse_config
 from monitor.digest.figures import collect
 from monitor.digest.period import Week
 from monitor.digest.service import build_digest
+from rules.categories import KEYS
 from storage.db import open_database
 from storage.models import Mention
 
@@ -65,17 +66,7 @@ COLUMNS = (
     "replies",
     "quotes",
 )
-CATEGORIES = [
-    "wait_time",
-    "staff",
-    "refund_billing",
-    "delivery",
-    "product_quality",
-    "outage",
-    "cancellation_delay",
-    "booking_account",
-    None,
-]
+CATEGORIES = [*KEYS, None]
 REPLY_SHARE = 0.03
 
 

@@ -11,7 +11,7 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +92,3 @@ class Connector(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release network resources."""
-
-
-def describe(obj: Any) -> str:
-    """Short class name for logs."""
-    return type(obj).__name__

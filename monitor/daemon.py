@@ -89,7 +89,7 @@ class Daemon:
         failures = (state.consecutive_failures if state else 0) + 1
         connector = self.connectors[name]
         try:
-            result = connector.fetch_new(self.repository.cursor(name))
+            result = connector.fetch_new(state.cursor if state else None)
             stored = self.pipeline.process(name, result, brand=self.config.sources[name].brand)
         except RetriableSourceError as exc:
             self._back_off(name, exc, failures=failures, retry_after=exc.retry_after)
