@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import string
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -130,18 +130,23 @@ def _category(key: str, raw: Mapping[str, Any]) -> _Category:
     )
 
 
-def _pick(options: Sequence[str], seed: str, part: str) -> str:
-    return options[zlib.crc32(f"{seed}|{part}".encode()) % len(options)]
+def _pick(options: Sequence[str], seed: int, part: bytes) -> str:
+    """One of `options`, fixed by the post (`seed`: CRC-32 of its id) and the part's name.
+
+    CRC-32 continued from the id's checksum equals the checksum of "id|part" in one go, so
+    each part costs one short checksum, not one over the whole id.
+    """
+    return options[zlib.crc32(part, seed) % len(options)]
 
 
-def _sentences(parts: Iterable[str]) -> str:
+def _sentences(parts: Sequence[str]) -> str:
     """Join parts; after a greeting ending in a comma the next sentence goes on in lower case."""
-    text = ""
-    for part in parts:
-        if text.endswith(",") and not part.startswith(("I ", "I'")):
-            part = part[:1].lower() + part[1:]
-        text = f"{text} {part}" if text else part
-    return text
+    joined = list(parts)
+    for i in range(1, len(joined)):
+        part = joined[i]
+        if joined[i - 1].endswith(",") and not part.startswith(("I ", "I'")):
+            joined[i] = part[:1].lower() + part[1:]
+    return " ".join(joined)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -232,13 +237,18 @@ class ReplyBook:
         address = ""
         if net.address and handle:
             address = net.address.format(handle=handle.lstrip("@")).strip() + " "
-        greeting = _pick(self._named if first else self._anonymous, seed, "greeting")
+        crc = zlib.crc32(seed.encode())
+        greeting = _pick(self._named if first else self._anonymous, crc, b"|greeting")
+        greeting = greeting.format(**values)
+        ack = _pick(cat.acknowledge, crc, b"|acknowledge").format(**values)
+        empathy = _pick(cat.empathy, crc, b"|empathy").format(**values)
+        ownership = _pick(cat.ownership, crc, b"|ownership").format(**values)
+        step = _pick(cat.next_step, crc, b"|next_step").format(**values)
         refund = (
-            [_pick(cat.refund_line, seed, "refund")]
+            [_pick(cat.refund_line, crc, b"|refund").format(**values)]
             if self.allow_refund_mention and cat.refund_line
             else []
         )
-        ack, empathy, ownership, step = (_pick(getattr(cat, p), seed, p) for p in _PARTS)
         drafts = (
             [greeting, ack, empathy, ownership, *refund, step],
             [greeting, ack, ownership, *refund, step],
@@ -248,7 +258,7 @@ class ReplyBook:
         )
         fits = reply = ""
         for parts in drafts:  # the fullest draft within the preferred length, else the limit
-            reply = address + _sentences(p.format(**values) for p in parts)
+            reply = address + _sentences(parts)
             if len(reply) <= net.target:
                 return reply
             fits = fits or (reply if len(reply) <= net.limit else "")
