@@ -114,7 +114,16 @@ class SpikeWatch:
         queued = 0
         for brand in self._config.brands:
             for metric, where in (
-                ("complaints", (Mention.brand == brand.name, Mention.flagged.is_(True))),
+                (
+                    "complaints",
+                    # from_brand: always false for complaints; said so that the range scan
+                    # uses ix_mentions_brand_own
+                    (
+                        Mention.brand == brand.name,
+                        Mention.from_brand.is_(False),
+                        Mention.flagged.is_(True),
+                    ),
+                ),
                 ("mentions", (Mention.brand == brand.name, Mention.from_brand.is_(False))),
             ):
                 counts, starts = self._hourly(*where, end=end)

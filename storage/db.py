@@ -49,7 +49,7 @@ def alembic_config() -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migrations (a no-op when already there).
 
-    "heads": features add their own migration branch off 0001; all of them are applied.
+    "heads": features may add their own migration branch off 0001; all of them are applied.
     """
     config = alembic_config()
     with engine.begin() as connection:

@@ -74,7 +74,6 @@ class Mention(Base):
     __tablename__ = "mentions"
     __table_args__ = (
         UniqueConstraint("network", "native_id", name="uq_mention_native"),
-        Index("ix_mentions_brand_created", "brand", "created_at"),
         # Partial indexes: only tracked posts and replies are looked up this way, and
         # leaving the rest out keeps the write path cheap.
         Index(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from connectors.base import Engagement
 from monitor.clock import FixedClock
-from storage.models import Alert, EngagementSnapshot, Mention
+from storage.models import Alert, Base, EngagementSnapshot, Mention
 from storage.repository import NewMention, Repository
 from tests.factories import make_post
 
@@ -103,3 +105,11 @@ def test_datetimes_come_back_timezone_aware(engine, clock: FixedClock) -> None:
         mention = session.scalars(select(Mention)).one()
     assert mention.created_at.utcoffset() == timedelta(0)
     assert mention.fetched_at == clock.now()
+
+
+def test_migrations_build_the_schema_the_models_describe(engine) -> None:
+    """The models are what the code queries; the migrations are what a database gets. A model
+    change without its migration (or the reverse) shows up here, on both backends."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        assert compare_metadata(context, Base.metadata) == []
