@@ -56,7 +56,8 @@ class BrandMatcher:
     def is_own_post(self, post: Post) -> bool:
         """The brand's own accounts (any network listed under `handles`, or `all`)."""
         handle = post.author.handle.lstrip("@").lower()
-        return any(handle in self.own_handles.get(net, ()) for net in (post.network, "all"))
+        own = self.own_handles
+        return handle in own.get(post.network, ()) or handle in own.get("all", ())
 
     def matches(self, post: Post) -> bool:
         languages = self.brand.languages

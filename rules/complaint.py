@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rules.categories import Taxonomy
 from rules.phrases import PhraseMatcher
@@ -51,8 +51,9 @@ def _rule(kind: Kind, weight: float, category: str | None = None, valence: float
     return Rule(kind, weight, valence, category, "matched ", f" ({category})" if category else "")
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """One post's judgement (a named tuple: immutable, and made for every post, so cheap)."""
+
     sentiment: float  # VADER-style compound in [-1, 1], after the customer-service adjustments
     flagged: bool  # a complaint needing a human
     category: str | None  # one of the taxonomy keys, None when not a complaint/unknown
