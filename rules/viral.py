@@ -313,6 +313,9 @@ def next_check_at(
     Tracking stops after the last checkpoint, or once the post has cooled: older than
     `cool_after_minutes` and its last interval added at most `cool_fraction` of its total.
     """
+    if not snapshots:  # a post just stored: the first checkpoint (every flagged post asks)
+        first = min(checkpoints_minutes, default=None)
+        return None if first is None else max(posted_at + timedelta(minutes=first), now)
     taken = sorted((s for s in snapshots if s.at <= now), key=lambda s: s.at)
     if len(taken) >= 2:
         last, before = taken[-1], taken[-2]

@@ -11,6 +11,7 @@ new without a second query.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from sqlalchemy.types import TypeEngine
 from storage.models import UTCDateTime
 
 _UNSET = object()
+_JSON_TEXT = json.JSONEncoder().encode  # json.dumps with its defaults, minus the call layers
 CHUNK_ROWS = 400  # x columns stays under SQLite's and PostgreSQL's bound-parameter limits
 
 
@@ -55,6 +57,8 @@ def _processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any]
             return _remember_last(_sqlite_utc)
         if isinstance(column_type, Boolean | Float | Integer):
             return None  # sqlite3 takes Python bools, ints and floats as they are
+        if isinstance(column_type, JSON) and dialect._json_serializer is None:  # type: ignore[attr-defined]
+            return _remember_last(_JSON_TEXT)  # what SQLAlchemy's json.dumps writes, directly
     convert = column_type._cached_bind_processor(dialect)  # the processor Core would use
     if convert is not None and isinstance(column_type, JSON):
         return _remember_last(convert)

@@ -172,6 +172,7 @@ class Repository:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self._insert = _insert_for(engine)
         self._bulk = _BulkStatements.build(engine)
+        self._known_sql_by_count: dict[int, str] = {}
         self._author_lock = threading.Lock()
         self._author_cache: OrderedDict[tuple[str, str], tuple[int, tuple[Any, ...]]] = (
             OrderedDict()
@@ -240,13 +241,22 @@ class Repository:
         with self.engine.connect() as conn:
             for network, native_ids in by_network.items():
                 for chunk in _chunks(native_ids, 500):
-                    rows = conn.execute(
-                        select(Mention.native_id).where(
-                            Mention.network == network, Mention.native_id.in_(chunk)
-                        )
-                    )
+                    rows = conn.exec_driver_sql(self._known_sql(len(chunk)), (network, *chunk))
                     found.update((network, native_id) for (native_id,) in rows)
         return found
+
+    def _known_sql(self, count: int) -> str:
+        """`known_mentions`' query for `count` ids, as driver SQL made once per count: every
+        batch asks it, and rendering an expanding IN list per call cost more than the lookup."""
+        sql = self._known_sql_by_count.get(count)
+        if sql is None:
+            mark = self._bulk.mentions.mark
+            sql = (
+                f"SELECT native_id FROM mentions WHERE network = {mark} "
+                f"AND native_id IN ({', '.join(mark for _ in range(count))})"
+            )
+            self._known_sql_by_count[count] = sql
+        return sql
 
     def _upsert_authors(
         self, conn: Any, posts: Sequence[Post]
