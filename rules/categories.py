@@ -55,9 +55,11 @@ class Taxonomy:
     def is_customer_service(self, category: str | None, handled: bool, frontline: bool) -> bool:
         """Whether a complaint is (also) about how the customer was served.
 
-        How the company handled the customer (`handled`: a call, an agent, a queue) makes it
-        one whatever went wrong first, because a post that names both usually complains about
-        both. Staff who deliver the product (`frontline`: crew, drivers) are the product, so a
+        How the company handled the customer (`handled`: a call, an agent, a reply or none)
+        makes it one whatever went wrong first, because a post that names both usually
+        complains about both. A customer-service category (staff attitude, no help) makes it
+        one by itself; waiting alone does not, since a queue or a late train is the product.
+        Staff who deliver the product (`frontline`: crew, drivers) are the product, so a
         complaint naming them is about the experience, not the service desk.
         """
         return not frontline and (handled or category in self.customer_service)
