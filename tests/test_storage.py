@@ -58,6 +58,31 @@ def test_cursor_moves_with_the_batch_and_health_is_recorded(engine, clock: Fixed
     assert repo.cursor("demo") == "c1"
 
 
+def test_a_later_batch_keeps_what_it_does_not_report_and_clears_a_pause(
+    engine, clock: FixedClock
+) -> None:
+    repo = Repository(engine)
+    repo.store_batch(
+        source="demo",
+        mentions=[_mention("1")],
+        cursor="c1",
+        fetched_at=clock.now(),
+        quota_remaining=42,
+    )
+    repo.record_failure(
+        "demo", error="401", at=clock.now(), paused_until=clock.now(), paused_reason="bad token"
+    )
+    clock.advance(minutes=5)
+    repo.store_batch(
+        source="demo", mentions=[_mention("2"), _mention("3")], cursor=None, fetched_at=clock.now()
+    )
+    state = repo.source_state("demo")
+    assert state is not None
+    assert (state.cursor, state.quota_remaining, state.items_total) == ("c1", 42, 3)
+    assert (state.consecutive_failures, state.paused_until, state.paused_reason) == (0, None, None)
+    assert state.last_poll_at == state.last_success_at == clock.now()
+
+
 def test_outbox_attempts_and_marks(engine, clock: FixedClock) -> None:
     repo = Repository(engine)
     repo.store_batch(
