@@ -36,9 +36,14 @@ def _sqlite_utc(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
+def _json_text(value: Any) -> str | None:
+    """A JSON column's text on SQLite (each mention's reasons differ: no point remembering)."""
+    return None if value is None else _JSON_TEXT(value)
+
+
 def _remember_last(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Skip re-converting a value equal to the previous one (a batch's shared fetched_at,
-    the empty reasons list of unflagged posts): conversion is the costly part of a write."""
+    """Skip re-converting a value equal to the previous one (a batch's shared fetched_at, an
+    alert's empty payload): conversion is the costly part of a write."""
     last: list[Any] = [_UNSET, None]
 
     def process(value: Any) -> Any:
@@ -58,7 +63,7 @@ def _processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any]
         if isinstance(column_type, Boolean | Float | Integer):
             return None  # sqlite3 takes Python bools, ints and floats as they are
         if isinstance(column_type, JSON) and dialect._json_serializer is None:  # type: ignore[attr-defined]
-            return _remember_last(_JSON_TEXT)  # what SQLAlchemy's json.dumps writes, directly
+            return _json_text  # what SQLAlchemy's json.dumps writes, directly
     convert = column_type._cached_bind_processor(dialect)  # the processor Core would use
     if convert is not None and isinstance(column_type, JSON):
         return _remember_last(convert)
