@@ -7,6 +7,8 @@ is a like, reply, repost or quote; reposts and quotes are shares and get their o
 followers, drawn from the same log-normal as authors, so they trigger reactions in turn.
 The branching factor m = p * share_fraction * mean_followers is drawn per post, so p is set
 from m. All cascades are simulated together, generation by generation, with numpy.
+`futures` re-runs the rest of chosen cascades from their state at some time (the
+evaluation's oracle).
 
 Default parameters (stated, not fitted to flatter the model):
 - followers: log-normal, median 200, sigma 1.7 (mean 848; 1% of accounts above ~10k,
@@ -30,6 +32,7 @@ from rules.viral import Kernel
 
 LIKE, REPOST, REPLY, QUOTE = range(4)
 MAX_EVENTS = 20_000_000  # a guard against a runaway simulation, far above what runs reach
+FUTURES_BATCH = 20  # runs simulated together by `futures` (memory grows with events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +58,15 @@ class CascadeParams:
 
 @dataclass(frozen=True, slots=True)
 class Cascades:
-    """`n` posts: per post author reach, true branching and infectiousness; per reaction
-    its post, time, kind and followers (0 for likes and replies, which spread nothing)."""
+    """`n` posts: per post author reach, true branching, infectiousness and reaction mix; per
+    reaction its post, time, kind and followers (0 for likes and replies, which spread nothing).
+    """
 
     author_followers: np.ndarray
     branching: np.ndarray
     infectiousness: np.ndarray
+    share_fraction: np.ndarray
+    reply_fraction: np.ndarray
     post: np.ndarray
     time: np.ndarray
     kind: np.ndarray
@@ -77,9 +83,16 @@ class Cascades:
         return flat.reshape(self.n, 4)
 
 
-def sample_delays(rng: np.random.Generator, kernel: Kernel, size: int) -> np.ndarray:
-    """Reaction delays in seconds by inverting the kernel's CDF (kernel mass must be 1)."""
-    u = rng.random(size)
+def sample_delays(
+    rng: np.random.Generator, kernel: Kernel, size: int, done: np.ndarray | float = 0.0
+) -> np.ndarray:
+    """Reaction delays in seconds by inverting the kernel's CDF (kernel mass must be 1).
+
+    `done` is the kernel mass already spent, Phi(elapsed): each delay is then drawn
+    conditioned on exceeding `elapsed` (the reactions an exposure still has to give);
+    0 is the plain draw.
+    """
+    u = done + rng.random(size) * (1.0 - done)
     flat = kernel.c * kernel.s0
     tail = kernel.s0 * (kernel.theta * (1.0 - u) / flat) ** (-1.0 / kernel.theta)
     return np.where(u <= flat, u / kernel.c, tail)
@@ -90,26 +103,44 @@ def _followers(rng: np.random.Generator, params: CascadeParams, size: int) -> np
     return np.rint(draws)
 
 
-def simulate(n: int, params: CascadeParams, rng: np.random.Generator) -> Cascades:
-    """Simulate `n` independent posts up to `params.horizon_s`."""
-    kernel = params.kernel
-    authors = _followers(rng, params, n)
-    m = rng.uniform(*params.branching, n)
-    share = rng.uniform(*params.share_fraction, n)
-    reply = rng.uniform(*params.reply_fraction, n)
-    p = m / (share * params.mean_followers)
-    kind_cdf = np.stack(
-        [1 - share - reply, share * (1 - params.quote_share), reply, share * params.quote_share],
-        axis=1,
-    ).cumsum(axis=1)
+def _kind_cdf(share: np.ndarray, reply: np.ndarray, quote_share: float) -> np.ndarray:
+    """Per post, the cumulative chance of like, repost, reply, quote (last column exactly 1,
+    so rounding can never produce a fifth kind)."""
+    parts = [1 - share - reply, share * (1 - quote_share), reply, share * quote_share]
+    cdf = np.stack(parts, axis=1).cumsum(axis=1)
+    cdf[:, -1] = 1.0
+    return cdf
 
-    parent_post, parent_time, parent_n = np.arange(n), np.zeros(n), authors
+
+@dataclass(frozen=True, slots=True)
+class _Events:
+    post: np.ndarray
+    time: np.ndarray
+    kind: np.ndarray
+    followers: np.ndarray
+
+
+def _spread(
+    rng: np.random.Generator,
+    params: CascadeParams,
+    p: np.ndarray,
+    kind_cdf: np.ndarray,
+    parents: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | float],
+) -> _Events:
+    """Every reaction up to the horizon that the parents trigger, generation by generation.
+
+    A parent is (post, time it appeared, followers, share of its kernel mass already spent);
+    a fresh parent has spent 0, one observed partway through has spent Phi(elapsed).
+    """
+    kernel = params.kernel
+    parent_post, parent_time, parent_n, done = parents
     posts, times, kinds, followers = [], [], [], []
     total = 0
     while len(parent_post):
-        k = rng.poisson(p[parent_post] * parent_n)
+        k = rng.poisson(p[parent_post] * parent_n * (1.0 - done))
         post = np.repeat(parent_post, k)
-        time = np.repeat(parent_time, k) + sample_delays(rng, kernel, int(k.sum()))
+        spent = np.repeat(done, k) if np.ndim(done) else done
+        time = np.repeat(parent_time, k) + sample_delays(rng, kernel, int(k.sum()), spent)
         post, time = post[time <= params.horizon_s], time[time <= params.horizon_s]
         kind = (rng.random(len(post))[:, None] > kind_cdf[post]).sum(axis=1)
         posts.append(post)
@@ -119,17 +150,71 @@ def simulate(n: int, params: CascadeParams, rng: np.random.Generator) -> Cascade
         if total > MAX_EVENTS:
             raise RuntimeError("simulation ran away; lower the branching range")
         shares = (kind == REPOST) | (kind == QUOTE)
-        parent_post, parent_time = post[shares], time[shares]
+        parent_post, parent_time, done = post[shares], time[shares], 0.0
         parent_n = _followers(rng, params, len(parent_post))
         degree = np.zeros(len(post))
         degree[shares] = parent_n
         followers.append(degree)
+    return _Events(*(np.concatenate(a) for a in (posts, times, kinds, followers)))
+
+
+def simulate(n: int, params: CascadeParams, rng: np.random.Generator) -> Cascades:
+    """Simulate `n` independent posts up to `params.horizon_s`."""
+    authors = _followers(rng, params, n)
+    m = rng.uniform(*params.branching, n)
+    share = rng.uniform(*params.share_fraction, n)
+    reply = rng.uniform(*params.reply_fraction, n)
+    p = m / (share * params.mean_followers)
+    kind_cdf = _kind_cdf(share, reply, params.quote_share)
+    events = _spread(rng, params, p, kind_cdf, (np.arange(n), np.zeros(n), authors, 0.0))
     return Cascades(
         author_followers=authors,
         branching=m,
         infectiousness=p,
-        post=np.concatenate(posts),
-        time=np.concatenate(times),
-        kind=np.concatenate(kinds),
-        followers=np.concatenate(followers),
+        share_fraction=share,
+        reply_fraction=reply,
+        post=events.post,
+        time=events.time,
+        kind=events.kind,
+        followers=events.followers,
     )
+
+
+def futures(
+    cascades: Cascades,
+    params: CascadeParams,
+    posts: np.ndarray,
+    at_s: np.ndarray | float,
+    reps: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """(len(posts), reps) engagement each post gains after `at_s` seconds (one value or one
+    per post), simulated `reps` times from everything that happened before it.
+
+    In a Hawkes process the future given the past is the past's pending exposures (the
+    author's and every resharer's, each conditioned on the time already elapsed) plus the
+    cascades they start: this is the exact conditional distribution, what an oracle knowing
+    p, m and every resharer's followers and time would predict.
+    """
+    c = cascades
+    at_s = np.broadcast_to(np.asarray(at_s, dtype=float), posts.shape)
+    slot = np.full(c.n, -1)
+    slot[posts] = np.arange(len(posts))
+    cutoff = np.full(c.n, -np.inf)
+    cutoff[posts] = at_s
+    spread = (c.followers > 0) & (c.time <= cutoff[c.post])
+    owner = np.concatenate([slot[posts], slot[c.post[spread]]])
+    born = np.concatenate([np.zeros(len(posts)), c.time[spread]])
+    reach = np.concatenate([c.author_followers[posts], c.followers[spread]])
+    done = np.vectorize(params.kernel.cdf, otypes=[float])(at_s[owner] - born)
+    out = []
+    for batch in np.array_split(np.arange(reps), max(1, reps // FUTURES_BATCH)):
+        # one virtual post per (post, run): id = slot * runs + run
+        runs = len(batch)
+        virtual = np.repeat(owner, runs) * runs + np.tile(np.arange(runs), len(owner))
+        source = np.repeat(posts, runs)
+        kinds = _kind_cdf(c.share_fraction[source], c.reply_fraction[source], params.quote_share)
+        parents = (virtual, np.repeat(born, runs), np.repeat(reach, runs), np.repeat(done, runs))
+        events = _spread(rng, params, c.infectiousness[source], kinds, parents)
+        out.append(np.bincount(events.post, minlength=len(posts) * runs).reshape(-1, runs))
+    return np.hstack(out)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from bench.cascades import CascadeParams, simulate
+from bench.cascades import CascadeParams, futures, sample_delays, simulate
 from rules.viral import SEISMIC, Kernel, Snapshot, assess_risk, next_check_at
 
 POSTED = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -65,6 +65,31 @@ def test_projection_on_simulated_broadcast_cascades() -> None:
         errors.append(abs(risk.projected_final - final[post]) / final[post])
     assert len(posts) > 30
     assert np.median(errors) < 0.10  # the naive "x 2" is off by ~0.28 here
+
+
+def test_delays_conditioned_on_elapsed_time_keep_the_kernel_tail() -> None:
+    kernel = CascadeParams().kernel
+    done = kernel.cdf(3600.0)
+    delays = sample_delays(np.random.default_rng(1), kernel, 200_000, done)
+    assert delays.min() >= 3600.0
+    expected = (1 - kernel.cdf(86400.0)) / (1 - done)  # still to come after a day
+    assert np.mean(delays > 86400.0) == pytest.approx(expected, abs=0.005)
+
+
+def test_simulated_futures_are_calibrated_against_what_happened() -> None:
+    """The oracle's futures start from each post's state at 1 h: their chance of doubling
+    matches how often the posts really doubled, and high chances really double more."""
+    params = CascadeParams()
+    cascades = simulate(20_000, params, np.random.default_rng(7))
+    hour = cascades.counts(3600.0).sum(axis=1)
+    posts = np.flatnonzero(hour >= 10)
+    current = hour[posts]
+    doubled = cascades.counts(params.horizon_s).sum(axis=1)[posts] >= 2 * current
+    gained = futures(cascades, params, posts, 3600.0, 40, np.random.default_rng(8))
+    chance = (gained >= current[:, None]).mean(axis=1)
+    assert len(posts) > 400
+    assert chance.mean() == pytest.approx(doubled.mean(), abs=0.04)
+    assert doubled[chance > 0.5].mean() > 2 * doubled[chance < 0.3].mean()
 
 
 def test_no_snapshots_means_nothing_to_project() -> None:
