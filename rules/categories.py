@@ -27,6 +27,7 @@ KEYS = (
 class Taxonomy:
     labels: Mapping[str, str]
     customer_service: frozenset[str]
+    handled_aftermath: frozenset[str]
     rank: Mapping[str, int]
     weights: Mapping[str, float]
 
@@ -35,6 +36,9 @@ class Taxonomy:
         return cls(
             labels={key: rules.label for key, rules in categories.items()},
             customer_service=frozenset(k for k, r in categories.items() if r.customer_service),
+            handled_aftermath=frozenset(
+                k for k, r in categories.items() if not r.service_when_handled
+            ),
             rank={key: i for i, key in enumerate(categories)},
             weights={key: rules.weight for key, rules in categories.items()},
         )
@@ -55,11 +59,17 @@ class Taxonomy:
     def is_customer_service(self, category: str | None, handled: bool, frontline: bool) -> bool:
         """Whether a complaint is (also) about how the customer was served.
 
-        How the company handled the customer (`handled`: a call, an agent, a reply or none)
-        makes it one whatever went wrong first, because a post that names both usually
-        complains about both. A customer-service category (staff attitude, no help) makes it
-        one by itself; waiting alone does not, since a queue or a late train is the product.
-        Staff who deliver the product (`frontline`: crew, drivers) are the product, so a
-        complaint naming them is about the experience, not the service desk.
+        A customer-service category (staff attitude, no help) makes it one by itself;
+        waiting alone does not, since a queue or a late train is the product. How the company
+        handled the customer (`handled`: a call, an agent, a reply or none) makes it one
+        whatever went wrong, except where the product itself failed (a cancelled trip, a lost
+        parcel): there the call or the queue is the aftermath, and the post complains about
+        the failure unless its service evidence outweighed the failure's when the category
+        was chosen. Staff who deliver the product (`frontline`: crew, drivers) are the
+        product, so a complaint naming them is about the experience, not the service desk.
         """
-        return not frontline and (handled or category in self.customer_service)
+        if frontline:
+            return False
+        if category in self.customer_service:
+            return True
+        return handled and category not in self.handled_aftermath

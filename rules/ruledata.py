@@ -26,6 +26,12 @@ class CategoryRules(_Strict):
     customer_service: bool = Field(
         default=False, description="counts as a customer-service issue (staff, wait, no help)"
     )
+    service_when_handled: bool = Field(
+        default=True,
+        description="a complaint in this category that also says how the customer was handled "
+        "(on hold, no reply) is a customer-service issue; false where the failure is the product "
+        "itself (a cancelled trip, a lost parcel) and the handling its aftermath",
+    )
     weight: float = Field(
         default=1.0,
         description="multiplies this category's evidence when a post names several categories",

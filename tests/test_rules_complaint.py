@@ -99,9 +99,19 @@ def test_negations_that_are_praise_or_plain_english_are_not_flagged(text: str) -
 @pytest.mark.parametrize(
     ("text", "category", "customer_service"),
     [
-        # what went wrong outranks how it was handled, which still makes it a service issue
-        ("@AcmeHelp you lost my luggage and I was on hold for an hour", "delivery", True),
-        ("@AcmeHelp my package never arrived and nobody answers the phone", "delivery", True),
+        # what went wrong outranks how it was handled; where the product itself failed (a
+        # lost item, a cancelled trip) the call is its aftermath, not the complaint...
+        ("@AcmeHelp you lost my luggage and I was on hold for an hour", "delivery", False),
+        ("@AcmeHelp my package never arrived and nobody answers the phone", "delivery", False),
+        (
+            "@AcmeHelp cancelled my order, is this how you treat customers?",
+            "cancellation_delay",
+            False,
+        ),
+        # ...unless the service evidence outweighs the failure
+        ("@AcmeHelp train cancelled, on hold for 3 hours and still no answer", "wait_time", True),
+        # elsewhere how it was handled still makes it a service issue
+        ("@AcmeHelp charged me twice and nobody answers the phone", "refund_billing", True),
         ("@AcmeHelp still waiting for my refund", "refund_billing", False),
         # staff who deliver the product are the product, not the service desk
         ("@AcmeHelp the driver was so rude to us", "staff", False),
@@ -116,10 +126,10 @@ def test_negations_that_are_praise_or_plain_english_are_not_flagged(text: str) -
         ("@AcmeHelp train delayed again, waiting on the platform", "cancellation_delay", False),
         ("@AcmeHelp sent you a DM two days ago and nobody has replied", "wait_time", True),
         ("@AcmeHelp 45 minutes holding and then disconnected", "wait_time", True),
-        # how customers are treated, and complaining about it, is service
+        # how customers are treated is service; so is the desk, however it is spelt
         (
-            "@AcmeHelp cancelled my order, is this how you treat customers?",
-            "cancellation_delay",
+            "@AcmeHelp double charged again, is this how you treat customers?",
+            "refund_billing",
             True,
         ),
         ("@AcmeHelp your customer services are the worst", "staff", True),
@@ -278,3 +288,5 @@ def test_default_taxonomy_has_the_stable_keys_and_labels() -> None:
     assert tuple(data.categories) == KEYS
     assert all(c.label for c in data.categories.values())
     assert {k for k, c in data.categories.items() if c.customer_service} == {"staff"}
+    aftermath = {k for k, c in data.categories.items() if not c.service_when_handled}
+    assert aftermath == {"delivery", "cancellation_delay"}
