@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bench.cascades import CascadeParams, futures, sample_delays, simulate
+from bench.eval_viral import least_relative_error
 from rules.viral import SEISMIC, Kernel, Snapshot, assess_risk, next_check_at
 
 POSTED = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -90,6 +91,14 @@ def test_simulated_futures_are_calibrated_against_what_happened() -> None:
     assert len(posts) > 400
     assert chance.mean() == pytest.approx(doubled.mean(), abs=0.04)
     assert doubled[chance > 0.5].mean() > 2 * doubled[chance < 0.3].mean()
+
+
+def test_least_relative_error_point_beats_every_other_outcome() -> None:
+    outcomes = np.array([[10.0, 12.0, 15.0, 40.0, 400.0], [5.0, 5.0, 6.0, 60.0, 70.0]])
+    best = least_relative_error(outcomes)
+    for row, point in zip(outcomes, best, strict=True):
+        loss = [np.mean(np.abs(x - row) / row) for x in row]
+        assert np.mean(np.abs(point - row) / row) == pytest.approx(min(loss))
 
 
 def test_no_snapshots_means_nothing_to_project() -> None:
