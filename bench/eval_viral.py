@@ -25,9 +25,12 @@ Printed beside brandmon's figures:
   (slightly under it: a finite number of runs adds noise to the ranking).
 
 Defaults of the model were chosen on the training seed (`--fit`); figures use another seed.
+`--learned` fits a flexible model (quadratic logistic regression) to the same counts the
+daemon reads on the training seed: a scale for how much any rule reading them could add.
 
     .venv/bin/python -m bench.eval_viral          # figures, ~1 min (the oracle dominates)
     .venv/bin/python -m bench.eval_viral --fit    # how the model's defaults were chosen
+    .venv/bin/python -m bench.eval_viral --learned  # a model learned from the same counts
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.cascades import CascadeParams, Cascades, futures, simulate
+from bench.cascades import QUOTE, REPLY, REPOST, CascadeParams, Cascades, futures, simulate
 from rules.viral import Snapshot, assess_risk, next_check_at
 
 POSTED = datetime(2025, 1, 6, 9, tzinfo=UTC)
@@ -150,28 +153,49 @@ class World:
         )
 
 
-def evaluate(world: World, *, full: bool = True, **model: Any) -> dict[str, float]:
-    """Figures at a fixed 1 h and in Cheng et al.'s design (see the module docstring);
-    `full=False` leaves out the slow parts, the oracle and the bootstrap interval."""
+@dataclass(frozen=True, slots=True)
+class Design:
+    """Which posts are judged, at which checkpoint, and whether they went on to double."""
+
+    posts: np.ndarray
+    upto: np.ndarray
+    current: np.ndarray
+    doubled: np.ndarray
+    dropped: int = 0
+
+
+def designs(world: World) -> tuple[Design, Design]:
+    """(fixed 1 h, Cheng et al.'s) -- see the module docstring."""
     totals = world.counts.sum(axis=2)
     hour = np.flatnonzero(totals[:, AT_ONE_HOUR] >= MIN_COUNT)
-    at_hour = np.full(len(hour), AT_ONE_HOUR)
-    current, truth = totals[hour, AT_ONE_HOUR], world.final[hour]
-    pred = world.project(hour, at_hour, **model)
-    doubled = truth >= 2 * current
-
     # The cooling rule needs a post older than 1 h, so every post above is still tracked at
     # 1 h; a post that reaches k later may already have been dropped.
     reached = totals >= MIN_COUNT
     candidates = np.flatnonzero(reached.any(axis=1))
     first_at = reached[candidates].argmax(axis=1)
     kept = np.array([world.tracked_until(p, k) for p, k in zip(candidates, first_at, strict=True)])
-    seen, first = candidates[kept], first_at[kept]
-    seen_count = totals[seen, first]
+
+    def design(posts: np.ndarray, upto: np.ndarray, dropped: int = 0) -> Design:
+        current = totals[posts, upto]
+        return Design(posts, upto, current, world.final[posts] >= 2 * current, dropped)
+
+    return (
+        design(hour, np.full(len(hour), AT_ONE_HOUR)),
+        design(candidates[kept], first_at[kept], int((~kept).sum())),
+    )
+
+
+def evaluate(world: World, *, full: bool = True, **model: Any) -> dict[str, float]:
+    """Figures at a fixed 1 h and in Cheng et al.'s design (see the module docstring);
+    `full=False` leaves out the slow parts, the oracle and the bootstrap interval."""
+    at_hour, cheng = designs(world)
+    hour, current, doubled = at_hour.posts, at_hour.current, at_hour.doubled
+    truth = world.final[hour]
+    pred = world.project(hour, at_hour.upto, **model)
+    seen, first, seen_doubled = cheng.posts, cheng.upto, cheng.doubled
     seen_pred = world.project(seen, first, **model)
-    seen_doubled = world.final[seen] >= 2 * seen_count
     age = np.asarray(CHECKPOINTS_MIN, dtype=float)[first]
-    growth, young = seen_pred / seen_count, -age
+    growth, young = seen_pred / cheng.current, -age
     out = {
         "posts": len(hour),
         "median_count": float(np.median(current)),
@@ -180,7 +204,7 @@ def evaluate(world: World, *, full: bool = True, **model: Any) -> dict[str, floa
         "err_model": median_rel_error(pred, truth),
         "auc_model": auc(pred / current, doubled),
         "cheng_posts": len(seen),
-        "cheng_dropped": int((~kept).sum()),
+        "cheng_dropped": cheng.dropped,
         "cheng_doubled": float(seen_doubled.mean()),
         "cheng_auc_model": auc(growth, seen_doubled),
         "cheng_auc_age": auc(young, seen_doubled),
@@ -191,7 +215,7 @@ def evaluate(world: World, *, full: bool = True, **model: Any) -> dict[str, floa
         },
     }
     if full:
-        chance, point = world.oracle(hour, at_hour)
+        chance, point = world.oracle(hour, at_hour.upto)
         out |= {
             "err_oracle": median_rel_error(point, truth),
             "auc_oracle": auc(chance, doubled),
@@ -227,6 +251,61 @@ def fit() -> None:
                 f" {r['auc_model']:.3f} {r['cheng_auc_model']:.3f}"
             )
         print(f"  mean_degree {degree:>4.0f}  " + "  ".join(cells))
+
+
+def _features(world: World, d: Design) -> np.ndarray:
+    """What the daemon reads of each post (counts by kind, the snapshot before, author
+    followers, age) and brandmon's projected growth, on log scales, with their products."""
+    counts = world.counts[d.posts, d.upto]
+    before = world.counts[d.posts, np.maximum(d.upto - 1, 0)].sum(axis=1) * (d.upto > 0)
+    x = np.column_stack(
+        [
+            np.log(d.current),
+            np.log1p(counts[:, REPOST] + counts[:, QUOTE]),
+            np.log1p(counts[:, REPLY]),
+            np.log1p(world.cascades.author_followers[d.posts]),
+            np.log1p(before) - np.log(d.current),
+            np.log(np.asarray(CHECKPOINTS_MIN, dtype=float)[d.upto]),
+            np.log(world.project(d.posts, d.upto) / d.current),
+        ]
+    )
+    pairs = [x[:, i] * x[:, j] for i in range(x.shape[1]) for j in range(i, x.shape[1])]
+    return np.column_stack([x, *pairs])
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01) -> np.ndarray:
+    """Ridge logistic regression by Newton's method; returns the weights (intercept first)
+    for standardised features."""
+    z = np.column_stack([np.ones(len(x)), x])
+    w = np.zeros(z.shape[1])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-z @ w))
+        grad = z.T @ (p - y) / len(y) + l2 * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z / len(y) + l2 * np.eye(len(w))
+        w -= np.linalg.solve(hess, grad)
+    return w
+
+
+def learned() -> None:
+    """A flexible model learned from the same information on the training seed, scored on
+    the test seed: how much better than brandmon anything reading these counts can do."""
+    train, test = (World.simulate(CascadeParams(), seed) for seed in (TRAIN_SEED, TEST_SEED))
+    print(
+        f"Quadratic logistic regression on what the daemon reads plus brandmon's growth, fitted "
+        f"on seed {TRAIN_SEED}, doubling AUC on seed {TEST_SEED}:"
+    )
+    for name, fitted, scored in zip(
+        ("fixed 1 h", "Cheng design"), designs(train), designs(test), strict=True
+    ):
+        x, x_test = _features(train, fitted), _features(test, scored)
+        mean, std = x.mean(axis=0), x.std(axis=0) + 1e-12
+        w = _logistic((x - mean) / std, fitted.doubled.astype(float))
+        score = np.column_stack([np.ones(len(x_test)), (x_test - mean) / std]) @ w
+        growth = np.exp(x_test[:, 6])
+        print(
+            f"  {name:<13} learned {auc(score, scored.doubled):.3f}   brandmon "
+            f"{auc(growth, scored.doubled):.3f}"
+        )
 
 
 def main() -> None:
@@ -304,7 +383,13 @@ def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="print the grid behind the defaults")
-    if parser.parse_args().fit:
+    parser.add_argument(
+        "--learned", action="store_true", help="a model learned from the same counts, for scale"
+    )
+    args = parser.parse_args()
+    if args.fit:
         fit()
+    elif args.learned:
+        learned()
     else:
         main()
