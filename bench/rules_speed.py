@@ -5,6 +5,9 @@ top of VADER's own time. Posts are synthetic (built from fragments with a fixed 
 bench runs anywhere, without the shared data set.
 
     .venv/bin/python bench/rules_speed.py
+
+It also prints what drafting a suggested reply costs per complaint (done when the alert is
+sent, not in the pipeline).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from rules.complaint import ComplaintRules
+from rules.replies import suggest_reply
 
 OPENERS = ["@acme", "@AcmeHelp", "Hey @acme", "", "Wow @acme", "@acme @AcmeSupport", "RT @acme:"]
 COMPLAINTS = [
@@ -94,6 +98,12 @@ def main() -> None:
     print(f"bare VADER polarity_scores: {bare:10,.0f} posts/s")
     print(f"ComplaintRules.judge:       {judged:10,.0f} posts/s")
     print(f"ratio judge/VADER:          {judged / bare:10.2f}  (target >= 0.80)")
+    complaints = [(t, v.category) for t in texts if (v := rules.judge(t)).flagged]
+    started = time.perf_counter()
+    for n, (text, category) in enumerate(complaints):
+        suggest_reply(category=category, network="x", handle="ann", text=text, seed=str(n))
+    each = (time.perf_counter() - started) / len(complaints)
+    print(f"suggested reply (drafted when its alert is sent): {each * 1e6:.1f} µs per complaint")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from monitor.clock import Clock
+from monitor.drafts import ReplyDrafter
 from storage.models import Alert, Author, Mention
 from storage.repository import Repository
 
@@ -72,12 +73,19 @@ class Dispatcher:
     """Sends pending alerts through one sink and records the outcome of every attempt."""
 
     def __init__(
-        self, repository: Repository, sink: AlertSink, *, clock: Clock, max_attempts: int = 8
+        self,
+        repository: Repository,
+        sink: AlertSink,
+        *,
+        clock: Clock,
+        max_attempts: int = 8,
+        drafter: ReplyDrafter | None = None,
     ) -> None:
         self._repository = repository
         self._sink = sink
         self._clock = clock
         self._max_attempts = max_attempts
+        self._drafter = drafter
 
     def dispatch(self, page: int = 100) -> int:
         """Send everything that is due, each alert at most once per call; returns how many
@@ -110,6 +118,7 @@ class Dispatcher:
                     retry_at=until,
                 )
                 continue
+            self._draft_reply(view)
             self._repository.begin_attempt(alert.id)
             try:
                 delivery = self._sink.send(view)
@@ -126,6 +135,16 @@ class Dispatcher:
             )
             sent += 1
         return sent, False
+
+    def _draft_reply(self, view: AlertView) -> None:
+        """Draft the complaint's suggested reply if it has none yet, and store it first."""
+        mention = view.mention
+        if self._drafter is None or mention is None or mention.reply is not None:
+            return
+        reply = self._drafter.draft(mention, view.author)
+        if reply is not None:
+            self._repository.set_reply(mention.id, reply)
+            mention.reply = reply
 
     def _retry_later(self, alert: Alert, exc: Exception) -> None:
         attempts = alert.attempts + 1

@@ -24,6 +24,7 @@ from monitor.alerts import AlertSink, Dispatcher, backoff_seconds
 from monitor.clock import Clock
 from monitor.config import AppConfig, ConfigError
 from monitor.digest.service import RETRY_INTERVAL_SECONDS, digest_cron_trigger, send_due_digest
+from monitor.drafts import ReplyDrafter
 from monitor.pipeline import Pipeline
 from monitor.spikes import SpikeWatch
 from monitor.tracking import EngagementTracker
@@ -57,7 +58,11 @@ class Daemon:
         self.pipeline = Pipeline(config, self.repository, clock=clock)
         self.sink = sink
         self.dispatcher = Dispatcher(
-            self.repository, sink, clock=clock, max_attempts=config.alerting.max_attempts
+            self.repository,
+            sink,
+            clock=clock,
+            max_attempts=config.alerting.max_attempts,
+            drafter=ReplyDrafter(config),
         )
         self.connectors = connectors if connectors is not None else self._build_connectors()
         self.tracker = EngagementTracker(config, self.repository, self.connectors, clock=clock)

@@ -3,6 +3,7 @@
 The pipeline never sends anything itself: flagged complaints are written to the alert outbox
 in the same transaction as the mention and the source's new cursor, and a separate job sends
 them. That ordering is what makes a crash at any point lose nothing and send nothing twice.
+The suggested reply is drafted when the alert is sent (monitor/drafts.py), not here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from monitor.config import AppConfig
 from monitor.matching import BrandMatcher, build_matchers
 from monitor.normalise import RejectedPostError, normalise
 from rules.complaint import ComplaintRules
-from rules.replies import ReplyBook, load_book, suggest_reply
 from rules.viral import next_check_at
 from storage.repository import NewMention, Repository, StoredBatch
 
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 class _Brand:
     matcher: BrandMatcher
     rules: ComplaintRules
-    replies: ReplyBook
 
 
 class Pipeline:
@@ -52,10 +51,6 @@ class Pipeline:
                     matcher.brand.rules,
                     brand_terms=matcher.brand.terms,
                     brand_handles=[h for hs in matcher.brand.handles.values() for h in hs],
-                ),
-                replies=load_book(
-                    config.alerting.replies.templates.get(matcher.brand.name),
-                    allow_refund_mention=config.alerting.replies.allow_refund_mention,
                 ),
             )
             for matcher in build_matchers(config.brands)
@@ -116,15 +111,6 @@ class Pipeline:
             flagged=True,
             category=verdict.category,
             reasons=list(verdict.reasons),
-            reply=suggest_reply(
-                category=verdict.category,
-                network=post.network,
-                handle=post.author.handle,
-                name=post.author.name,
-                text=post.text,
-                seed=post.native_id,
-                book=brand.replies,
-            ),
             tracking=True,
             next_refresh_at=next_check_at(
                 posted_at=post.created_at,

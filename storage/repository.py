@@ -587,6 +587,15 @@ class Repository:
             ).first()
             return (row[0], row[1]) if row else None
 
+    def set_reply(self, mention_id: int, reply: str) -> None:
+        """Store a complaint's suggested reply (drafted when its alert is first shown)."""
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Mention)
+                .where(Mention.id == mention_id, Mention.reply.is_(None))
+                .values(reply=reply)
+            )
+
     def mark_sent(
         self, alert_id: int, *, at: datetime, channel: str | None, ts: str | None
     ) -> None:

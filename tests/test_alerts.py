@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from monitor.alerts import AlertView, Delivery, Dispatcher, SinkBlockedError, SinkRetryError
 from monitor.clock import FixedClock
-from storage.repository import Repository
+from monitor.config import parse_config
+from monitor.drafts import ReplyDrafter
+from storage.models import Mention
+from storage.repository import NewMention, Repository
+from tests.factories import make_post
 
 
 class ScriptedSink:
@@ -89,3 +94,44 @@ def test_everything_due_is_sent_in_pages_and_each_alert_once(engine, clock: Fixe
     assert Dispatcher(repo, sink, clock=clock).dispatch(page=2) == 4
     assert len(sink.seen) == 5
     assert repo.alert_counts() == {"pending": 1, "sent": 4}
+
+
+def test_a_complaint_gets_its_suggested_reply_stored_before_its_alert_is_sent(
+    engine, clock: FixedClock
+) -> None:
+    """The pipeline stores complaints without a draft; the dispatcher drafts one with the
+    brand's templates, stores it, then sends. A failed send keeps the same draft."""
+    repo = Repository(engine)
+    config = parse_config(
+        {
+            "brands": [{"name": "Kestrel", "terms": ["kestrel"]}],
+            "sources": {"feed": {"type": "replay", "path": "f"}},
+        }
+    )
+    post = make_post("7", "@Kestrel my parcel is lost and nobody answers", handle="ann")
+    repo.store_batch(
+        source="feed",
+        mentions=[
+            NewMention(
+                post=post,
+                brand="Kestrel",
+                source="feed",
+                flagged=True,
+                category="delivery",
+                alert_kind="complaint",
+            )
+        ],
+        cursor="1",
+        fetched_at=clock.now(),
+    )
+    sink = ScriptedSink(SinkRetryError("busy", retry_after=1), Delivery(channel="C1", ts="1"))
+    dispatcher = Dispatcher(repo, sink, clock=clock, drafter=ReplyDrafter(config))
+    dispatcher.dispatch()
+    clock.advance(seconds=5)
+    dispatcher.dispatch()
+    first, second = (view.mention.reply for view in sink.seen if view.mention)
+    assert first is not None
+    assert first.startswith("@ann ")
+    assert second == first
+    with repo.sessions() as session:
+        assert session.scalars(select(Mention.reply)).one() == first
