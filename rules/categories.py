@@ -28,17 +28,23 @@ class Taxonomy:
     labels: Mapping[str, str]
     customer_service: frozenset[str]
     handled_aftermath: frozenset[str]
+    handling: frozenset[str]
+    aftermath_share: float
     rank: Mapping[str, int]
     weights: Mapping[str, float]
 
     @classmethod
-    def from_rules(cls, categories: Mapping[str, CategoryRules]) -> Taxonomy:
+    def from_rules(
+        cls, categories: Mapping[str, CategoryRules], aftermath_share: float = 1.0
+    ) -> Taxonomy:
         return cls(
             labels={key: rules.label for key, rules in categories.items()},
             customer_service=frozenset(k for k, r in categories.items() if r.customer_service),
             handled_aftermath=frozenset(
                 k for k, r in categories.items() if not r.service_when_handled
             ),
+            handling=frozenset(k for k, r in categories.items() if r.handling),
+            aftermath_share=aftermath_share,
             rank={key: i for i, key in enumerate(categories)},
             weights={key: rules.weight for key, rules in categories.items()},
         )
@@ -56,20 +62,33 @@ class Taxonomy:
         weights = self.weights
         return min(totals, key=lambda key: (totals[key] * weights[key], self.rank[key]))
 
-    def is_customer_service(self, category: str | None, handled: bool, frontline: bool) -> bool:
+    def is_customer_service(
+        self,
+        category: str | None,
+        totals: Mapping[str, float],
+        handled: bool,
+        frontline: bool,
+    ) -> bool:
         """Whether a complaint is (also) about how the customer was served.
 
         A customer-service category (staff attitude, no help) makes it one by itself;
         waiting alone does not, since a queue or a late train is the product. How the company
         handled the customer (`handled`: a call, an agent, a reply or none) makes it one
         whatever went wrong, except where the product itself failed (a cancelled trip, a lost
-        parcel): there the call or the queue is the aftermath, and the post complains about
-        the failure unless its service evidence outweighed the failure's when the category
-        was chosen. Staff who deliver the product (`frontline`: crew, drivers) are the
-        product, so a complaint naming them is about the experience, not the service desk.
+        parcel): there a call about it is the aftermath, unless the post says more about how
+        it was handled than in passing: the handling categories' evidence (`totals`, as in
+        `choose`) is more than `aftermath_share` of the failure's ("lost my bag, and on hold
+        for an hour" is both; "lost my bag, I'll call you" is the bag). Staff who deliver the
+        product (`frontline`: crew, drivers) are the product, so a complaint naming them is
+        about the experience, not the service desk.
         """
         if frontline:
             return False
         if category in self.customer_service:
             return True
-        return handled and category not in self.handled_aftermath
+        if not handled:
+            return False
+        if category not in self.handled_aftermath:
+            return True
+        handling = sum(totals.get(key, 0.0) for key in self.handling)
+        return handling < self.aftermath_share * totals[category]

@@ -117,7 +117,7 @@ class ComplaintRules:
             raise ValueError(f"extra_phrases: unknown categories {sorted(unknown)}")
         self._matcher = PhraseMatcher(_rules(data, overrides))
         self._sentiment = Sentiment(data.lexicon)
-        self._taxonomy = Taxonomy.from_rules(data.categories)
+        self._taxonomy = Taxonomy.from_rules(data.categories, data.aftermath_service_share)
         self._hashtag_rules = {stem: _rule("signal", w) for stem, w in data.hashtags.items()}
         stems = "|".join(map(re.escape, sorted(data.hashtags, key=len, reverse=True)))
         self._hashtags = re.compile(rf"#\w*?({stems})\w*") if stems else None
@@ -187,7 +187,7 @@ class ComplaintRules:
             flagged=flagged,
             category=category,
             customer_service=flagged
-            and self._taxonomy.is_customer_service(category, handled, frontline),
+            and self._taxonomy.is_customer_service(category, totals, handled, frontline),
             reasons=tuple(reasons),
             aimed_at_brand=aimed,
         )

@@ -32,6 +32,11 @@ class CategoryRules(_Strict):
         "(on hold, no reply) is a customer-service issue; false where the failure is the product "
         "itself (a cancelled trip, a lost parcel) and the handling its aftermath",
     )
+    handling: bool = Field(
+        default=False,
+        description="its phrases say how the customer was dealt with (waiting, staff), not what "
+        "went wrong: its evidence is what an aftermath category's failure is weighed against",
+    )
     weight: float = Field(
         default=1.0,
         description="multiplies this category's evidence when a post names several categories",
@@ -65,6 +70,12 @@ class RuleData(_Strict):
     )
     default_category: str | None = Field(
         default=None, description="category of a flagged post that names no concrete problem"
+    )
+    aftermath_service_share: float = Field(
+        default=1.0,
+        description="in a category whose handling is the aftermath (service_when_handled false), "
+        "a complaint is a customer-service issue when its handling categories' evidence is more "
+        "than this share of the failure's",
     )
     lexicon: dict[str, float]
     signals: dict[str, float]

@@ -100,15 +100,17 @@ def test_negations_that_are_praise_or_plain_english_are_not_flagged(text: str) -
     ("text", "category", "customer_service"),
     [
         # what went wrong outranks how it was handled; where the product itself failed (a
-        # lost item, a cancelled trip) the call is its aftermath, not the complaint...
-        ("@AcmeHelp you lost my luggage and I was on hold for an hour", "delivery", False),
-        ("@AcmeHelp my package never arrived and nobody answers the phone", "delivery", False),
+        # lost item, a cancelled trip) a call about it in passing is its aftermath...
+        ("@AcmeHelp you lost my luggage, I will call you tomorrow", "delivery", False),
+        ("@AcmeHelp my flight was cancelled, who do I call?", "cancellation_delay", False),
+        # ...but a post that also says how badly it was handled is about the service too
+        ("@AcmeHelp you lost my luggage and I was on hold for an hour", "delivery", True),
+        ("@AcmeHelp my package never arrived and nobody answers the phone", "delivery", True),
         (
             "@AcmeHelp cancelled my order, is this how you treat customers?",
             "cancellation_delay",
-            False,
+            True,
         ),
-        # ...unless the service evidence outweighs the failure
         ("@AcmeHelp train cancelled, on hold for 3 hours and still no answer", "wait_time", True),
         # elsewhere how it was handled still makes it a service issue
         ("@AcmeHelp charged me twice and nobody answers the phone", "refund_billing", True),
@@ -183,6 +185,13 @@ TINY = RuleData.model_validate(
 )
 def test_subjects_and_weights_choose_the_category(text: str, category: str | None) -> None:
     assert ComplaintRules(data=TINY).judge(text).category == category
+
+
+def test_aftermath_share_decides_when_handling_counts_beside_a_failure() -> None:
+    text = "@AcmeHelp you lost my luggage and I was on hold for an hour"
+    strict = load_rule_data().model_copy(update={"aftermath_service_share": 1.0})
+    assert ACME.judge(text).customer_service  # on hold weighs 3.0 against the loss's 3.0
+    assert not ComplaintRules(data=strict, brand_handles=["AcmeHelp"]).judge(text).customer_service
 
 
 def test_category_evidence_must_be_negative() -> None:
