@@ -168,7 +168,7 @@ def designs(world: World) -> tuple[Design, Design]:
     """(fixed 1 h, Cheng et al.'s) -- see the module docstring."""
     totals = world.counts.sum(axis=2)
     hour = np.flatnonzero(totals[:, AT_ONE_HOUR] >= MIN_COUNT)
-    # The cooling rule needs a post older than 1 h, so every post above is still tracked at
+    # The cooling rule waits until a post is 12 h old, so every post above is still tracked at
     # 1 h; a post that reaches k later may already have been dropped.
     reached = totals >= MIN_COUNT
     candidates = np.flatnonzero(reached.any(axis=1))

@@ -189,7 +189,8 @@ def check(snaps: list[Snapshot], now_min: float) -> float | None:
         ([snap(5, likes=3), snap(15, likes=9)], 100, 100),  # missed 60: due now, once
         ([snap(5, likes=3), snap(15, likes=9), snap(102, likes=30)], 103, 180),
         ([snap(15, likes=0), snap(30, likes=0)], 31, 60),  # quiet, but too young to drop
-        ([snap(15, likes=10), snap(60, likes=10)], 61, None),  # nothing new for 45 min: cooled
+        ([snap(15, likes=10), snap(60, likes=10)], 61, 180),  # a quiet first hour: keep reading
+        ([snap(180, likes=10), snap(720, likes=10)], 721, None),  # nothing new for 9 h: cooled
         ([snap(720, likes=500), snap(1440, likes=509)], 1441, None),  # under 2%: cooled
         ([snap(720, likes=500), snap(1440, likes=900)], 1441, None),  # past the last checkpoint
         ([snap(180, likes=500), snap(720, likes=900)], 721, 1440),  # still growing
