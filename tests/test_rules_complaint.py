@@ -187,6 +187,23 @@ def test_subjects_and_weights_choose_the_category(text: str, category: str | Non
     assert ComplaintRules(data=TINY).judge(text).category == category
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@AcmeHelp called your billing department twice to no avail",
+        "@AcmeHelp I keep getting sent back and forth between your teams",
+        "@AcmeHelp 40 min hold so far, this is ridiculous",
+        "@AcmeHelp my order never arrived and I still haven't heard from you",
+        "@AcmeHelp understaffed stores and rudeness everywhere",
+        "@AcmeHelp where is my apology?",
+    ],
+)
+def test_service_failures_without_a_product_problem_are_customer_service(text: str) -> None:
+    verdict = ACME.judge(text)
+    assert verdict.flagged, verdict.reasons
+    assert verdict.customer_service, verdict.reasons
+
+
 def test_aftermath_share_decides_when_handling_counts_beside_a_failure() -> None:
     text = "@AcmeHelp you lost my luggage and I was on hold for an hour"
     strict = load_rule_data().model_copy(update={"aftermath_service_share": 1.0})
