@@ -204,6 +204,21 @@ def test_service_failures_without_a_product_problem_are_customer_service(text: s
     assert verdict.customer_service, verdict.reasons
 
 
+@pytest.mark.parametrize(
+    ("text", "handling"),
+    [
+        ("@AcmeHelp charged me twice, and then they hang up", "hang up"),
+        ("@AcmeHelp double charged again, I need to talk to someone", "talk to someone"),
+        ("@AcmeHelp still no refund, can I reach a real person please", "a real person"),
+    ],
+)
+def test_handling_phrases_make_a_billing_complaint_a_service_one(text: str, handling: str) -> None:
+    verdict = ACME.judge(text)
+    assert verdict.category == "refund_billing", verdict.reasons
+    assert f"handling: {handling!r}" in verdict.reasons
+    assert verdict.customer_service
+
+
 def test_aftermath_share_decides_when_handling_counts_beside_a_failure() -> None:
     text = "@AcmeHelp you lost my luggage and I was on hold for an hour"
     strict = load_rule_data().model_copy(update={"aftermath_service_share": 1.0})
