@@ -17,7 +17,7 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -69,6 +69,12 @@ def batches(count: int, *, seed: int) -> Iterator[list[Post]]:
         yield batch
 
 
+def push(pipeline: Pipeline, batches: Iterable[list[Post]]) -> None:
+    """Process each batch as a connector's fetch would hand it over, cursor = batch number."""
+    for done, batch in enumerate(batches, start=1):
+        pipeline.process("bench", FetchResult(posts=batch, cursor=str(done)))
+
+
 def run_pipeline(pipeline: Pipeline, count: int, *, seed: int) -> float:
     """Push `count` posts through in connector-sized batches; returns seconds.
 
@@ -77,16 +83,8 @@ def run_pipeline(pipeline: Pipeline, count: int, *, seed: int) -> float:
     """
     ready = list(batches(count, seed=seed))
     started = time.perf_counter()
-    for done, batch in enumerate(ready, start=1):
-        pipeline.process("bench", FetchResult(posts=batch, cursor=str(done)))
+    push(pipeline, ready)
     return time.perf_counter() - started
-
-
-def stream_pipeline(pipeline: Pipeline, count: int, *, seed: int) -> None:
-    """Push `count` posts through, making each batch only when it is due (for memory: holding
-    every post at once would count the benchmark's own posts as the pipeline's growth)."""
-    for done, batch in enumerate(batches(count, seed=seed), start=1):
-        pipeline.process("bench", FetchResult(posts=batch, cursor=str(done)))
 
 
 def run_vader(count: int, *, seed: int) -> float:
@@ -126,9 +124,11 @@ def main() -> None:
         print(f"ratio in each round       : {' '.join(spread)}")
         if args.memory_count:
             pipeline = make_pipeline(Path(tmp) / "memory.sqlite3")
-            stream_pipeline(pipeline, 10_000, seed=2)  # warm caches and the connection pool
+            # Posts made as they are due: holding them all would count the benchmark's own
+            # posts as the pipeline's growth.
+            push(pipeline, batches(10_000, seed=2))  # warm caches and the connection pool
             before = rss_mb()
-            stream_pipeline(pipeline, args.memory_count, seed=3)
+            push(pipeline, batches(args.memory_count, seed=3))
             after = rss_mb()
             print(
                 f"resident memory over {args.memory_count:,} mentions: {before:.0f} MB -> "
