@@ -40,8 +40,8 @@ def ensure_environment() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "run", "shell"}:
-        print("usage: python3 dev.py demo|test|run [args...]", file=sys.stderr)
+    if not argv or argv[0] not in {"demo", "test", "run", "shell", "train"}:
+        print("usage: python3 dev.py demo|test|run|shell|train [args...]", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     python = str(ensure_environment())
@@ -52,6 +52,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([python, "-m", "monitor.cli", *rest])
     if command == "shell":
         return subprocess.call([python, *rest])
+    if command == "train":
+        return subprocess.call([python, "-m", "rules.train", *rest])
     lint = subprocess.call([python, "-m", "ruff", "check", "."]) or subprocess.call(
         [python, "-m", "ruff", "format", "--check", "."]
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from monitor.errors import InputError
 from monitor.normalise import clean_text
-from rules.complaint import default_rules
+from rules.judge import default_judge
 
 
 def _rows(path: Path, text_column: str) -> Iterator[tuple[int, str]]:
@@ -48,7 +48,7 @@ def classify_file(
     source: Path, target: Path, *, text_column: str = "text", progress: bool = False
 ) -> int:
     """Judge every row of `source` into JSONL `target`; returns the number of rows."""
-    rules = default_rules()
+    judge = default_judge()
     rows: Any = _rows(source, text_column)
     if progress:
         from tqdm import tqdm
@@ -57,7 +57,7 @@ def classify_file(
     count = 0
     with target.open("w", encoding="utf-8") as out:
         for number, text in rows:
-            result = rules.judge(clean_text(text, unescape_html=True)).as_dict()
+            result = judge.judge(clean_text(text, unescape_html=True)).as_dict()
             out.write(json.dumps({"row": number, **result}, ensure_ascii=False) + "\n")
             count += 1
     return count

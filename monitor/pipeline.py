@@ -18,7 +18,7 @@ from monitor.clock import Clock
 from monitor.config import AppConfig
 from monitor.matching import BrandMatcher, build_matchers
 from monitor.normalise import RejectedPostError, normalise
-from rules.complaint import ComplaintRules
+from rules.judge import Judge
 from rules.viral import next_check_at
 from storage.repository import NewMention, Repository, StoredBatch
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class _Brand:
     matcher: BrandMatcher
-    rules: ComplaintRules
+    judge: Judge
 
 
 class Pipeline:
@@ -47,7 +47,7 @@ class Pipeline:
         self._brands = [
             _Brand(
                 matcher=matcher,
-                rules=ComplaintRules(
+                judge=Judge(
                     matcher.brand.rules,
                     brand_terms=matcher.brand.terms,
                     brand_handles=[h for hs in matcher.brand.handles.values() for h in hs],
@@ -93,15 +93,17 @@ class Pipeline:
             return NewMention(post=post, brand=name, source=source, from_brand=True)
         if not brand.matcher.matches(post):
             return None
-        verdict = brand.rules.judge(post.text)
+        verdict = brand.judge.judge(post.text, post.lang)
         if not verdict.flagged:
             return NewMention(
                 post=post,
                 brand=name,
                 source=source,
                 sentiment=verdict.sentiment,
-                category=verdict.category,
                 reasons=list(verdict.reasons),
+                intent=verdict.intent,
+                complaint_score=verdict.complaint_score if verdict.judged else None,
+                language=verdict.language,
             )
         return NewMention(
             post=post,
@@ -111,6 +113,11 @@ class Pipeline:
             flagged=True,
             category=verdict.category,
             reasons=list(verdict.reasons),
+            intent=verdict.intent,
+            complaint_score=verdict.complaint_score,
+            severity=verdict.severity,
+            risks=list(verdict.risks),
+            language=verdict.language,
             tracking=True,
             next_refresh_at=next_check_at(
                 posted_at=post.created_at,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules.complaint import default_rules
+from rules.judge import default_judge
 from rules.replies import suggest_reply
 
 
 def score_text(text: str, *, network: str = "x", handle: str | None = None) -> dict[str, Any]:
     from monitor.normalise import clean_text
 
-    verdict = default_rules().judge(clean_text(text, unescape_html=True))
+    verdict = default_judge().judge(clean_text(text, unescape_html=True))
     result: dict[str, Any] = verdict.as_dict()
     if verdict.flagged:
         result["suggested_reply"] = suggest_reply(

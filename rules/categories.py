@@ -91,4 +91,4 @@ class Taxonomy:
         if category not in self.handled_aftermath:
             return True
         handling = sum(totals.get(key, 0.0) for key in self.handling)
-        return handling < self.aftermath_share * totals[category]  # evidence is negative
+        return handling < self.aftermath_share * totals.get(category, 0.0)  # evidence is negative

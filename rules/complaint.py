@@ -1,11 +1,11 @@
-"""Is this post a customer-service complaint that needs a human, and about what?
+"""What the hand-written English rules and VADER see in a post: named, weighted evidence.
 
 One pass per post: unescape and lowercase once, one regex pass for every phrase rule, one
-VADER call. The complaint score is how negative the post sounds (VADER adjusted by the
-matched phrases), plus how much concrete trouble it describes (the phrases' weight, so
-politeness cannot hide "still no refund"), plus the post's shape (a plain question reads
-negative but is not a complaint), minus a penalty when the brand is not named. Every
-verdict carries the reasons behind each part, for the support team and the CLI.
+VADER call. The rules no longer decide alone (rules/judge.py does, with the learned model);
+they supply the model's most readable features: how negative the post sounds (VADER
+adjusted by the matched phrases), how much concrete trouble it describes (the phrases'
+weight, so politeness cannot hide "still no refund"), the post's shape, and which complaint
+category the phrases point to. Those are also the reasons a person reads.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from rules.categories import Taxonomy
 from rules.phrases import PhraseMatcher
 from rules.ruledata import RuleData, load_rule_data
 from rules.sentiment import Sentiment
-from rules.settings import RuleOverrides
 
-Kind = Literal["signal", "category", "subject", "shape", "ignore"]
+Kind = Literal["signal", "category", "subject", "shape"]
 # Handles and links carry no sentiment ("@united" is a positive word to VADER), and VADER's
 # time grows with every character it reads.
 _NOT_WORDS = re.compile(r"@\w+|https?://\S+")
@@ -43,46 +42,48 @@ class Rule:
 
 def _rule(kind: Kind, weight: float, category: str | None = None, valence: float = 0.0) -> Rule:
     if kind == "shape":
-        return Rule(kind, weight, 0.0, category, "looks like ", f" ({weight:+.2f})")
-    if kind == "ignore":
-        return Rule(kind, weight, 0.0, category, "ignored: contains ", "")
+        return Rule(kind, weight, 0.0, category, "looks like ", "")
     if kind != "subject":
         valence = weight
     return Rule(kind, weight, valence, category, "matched ", f" ({category})" if category else "")
 
 
-class Verdict(NamedTuple):
-    """One post's judgement (a named tuple: immutable, and made for every post, so cheap)."""
+class Evidence(NamedTuple):
+    """The rules' figures for one post (a named tuple: made for every English post)."""
 
-    sentiment: float  # VADER-style compound in [-1, 1], after the customer-service adjustments
-    flagged: bool  # a complaint needing a human
-    category: str | None  # one of the taxonomy keys, None when not a complaint/unknown
-    customer_service: bool  # the "Customer Service Issue" detector (staff / no help / wait)
-    reasons: tuple[str, ...]  # human-readable, e.g. "matched 'on hold for 2 hours' (wait_time)"
-    aimed_at_brand: bool
+    vader: float  # VADER's compound, with the customer-service lexicon
+    sentiment: float  # the compound with the matched phrases' valences added
+    trouble: float  # weighted count of concrete problems named (>= 0)
+    shape: float  # score change from the post's form ("does anyone know", "thank you")
+    score: float  # trouble - sentiment + shape: the rules' own complaint score
+    totals: dict[str, float]  # category -> summed (negative) phrase evidence
+    aimed: bool  # names the brand (always True when no brand is configured)
+    phrases: tuple[tuple[str, float], ...]  # readable matched phrases, most negative first
 
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready form, for the database, the CLI and Slack."""
-        return {
-            "sentiment": self.sentiment,
-            "flagged": self.flagged,
-            "category": self.category,
-            "customer_service": self.customer_service,
-            "reasons": list(self.reasons),
-            "aimed_at_brand": self.aimed_at_brand,
+    def features(self) -> dict[str, float]:
+        """The evidence as named model features (see rules/features.py)."""
+        named = {
+            "rule:vader_neg": max(-self.vader, 0.0),
+            "rule:vader_pos": max(self.vader, 0.0),
+            "rule:sentiment_neg": max(-self.sentiment, 0.0),
+            "rule:sentiment_pos": max(self.sentiment, 0.0),
+            "rule:trouble": min(self.trouble, 2.0),
+            "rule:shape": self.shape,
+            "rule:score": max(min(self.score, 2.0), -2.0),
         }
+        for key, total in self.totals.items():
+            named["rule:category:" + key] = min(-total / 4.0, 1.0)
+        return named
 
 
-def _rules(data: RuleData, overrides: RuleOverrides) -> list[tuple[str, Rule]]:
+def _rules(data: RuleData) -> list[tuple[str, Rule]]:
     rules = [(p, _rule("signal", w)) for p, w in data.signals.items()]
     rules += [(p, _rule("shape", w)) for p, w in data.shape.items()]
     for key, category in data.categories.items():
         rules += [(p, _rule("category", w, key)) for p, w in category.phrases.items()]
         subjects = category.subjects.items()
         rules += [(p, _rule("subject", w, key, data.subject_valence)) for p, w in subjects]
-    for key, phrases in overrides.extra_phrases.items():
-        rules += [(p, _rule("category", data.extra_phrase_weight, key)) for p in phrases]
-    return rules + [(p, _rule("ignore", 0.0)) for p in overrides.ignore_phrases]
+    return rules
 
 
 def _brand_pattern(terms: Sequence[str], handles: Sequence[str]) -> re.Pattern[str] | None:
@@ -96,7 +97,7 @@ def _brand_pattern(terms: Sequence[str], handles: Sequence[str]) -> re.Pattern[s
 
 
 class ComplaintRules:
-    """Default rules plus a brand's overrides, compiled once; `judge` is pure and fast.
+    """The default rules, compiled once; `evidence` is pure and fast.
 
     Without brand terms or handles every post counts as aimed at the brand (the caller has
     already matched it). `data` replaces the default rules file (tests, experiments).
@@ -104,30 +105,20 @@ class ComplaintRules:
 
     def __init__(
         self,
-        overrides: RuleOverrides | None = None,
         *,
         brand_terms: Sequence[str] = (),
         brand_handles: Sequence[str] = (),
         data: RuleData | None = None,
     ) -> None:
-        overrides = overrides or RuleOverrides()
         data = data or load_rule_data()
-        unknown = set(overrides.extra_phrases) - set(data.categories)
-        if unknown:
-            raise ValueError(f"extra_phrases: unknown categories {sorted(unknown)}")
-        self._matcher = PhraseMatcher(_rules(data, overrides))
+        self._matcher = PhraseMatcher(_rules(data))
         self._sentiment = Sentiment(data.lexicon)
         self._taxonomy = Taxonomy.from_rules(data.categories, data.aftermath_service_share)
         self._hashtag_rules = {stem: _rule("signal", w) for stem, w in data.hashtags.items()}
         stems = "|".join(map(re.escape, sorted(data.hashtags, key=len, reverse=True)))
         self._hashtags = re.compile(rf"#\w*?({stems})\w*") if stems else None
         self._brand = _brand_pattern(brand_terms, brand_handles)
-        self._threshold = (
-            data.flag_threshold if overrides.flag_threshold is None else overrides.flag_threshold
-        )
-        self._not_aimed = data.not_aimed_penalty
         self._evidence = data.evidence_weight
-        self._default_category = data.default_category
         service = [(p, True) for p in data.handling] + [(p, False) for p in data.frontline]
         self._service = PhraseMatcher(service) if service else None
 
@@ -136,8 +127,8 @@ class ComplaintRules:
         """Category keys and labels, for showing a verdict's category to people."""
         return self._taxonomy
 
-    def judge(self, text: str) -> Verdict:
-        """Score one post; see the module docstring."""
+    def evidence(self, text: str) -> Evidence:
+        """What the hand-written rules and VADER see in an English post (see `Evidence`)."""
         if "&" in text:
             text = html.unescape(text)
         if "\u2019" in text:  # phones type a curly apostrophe: "can\u2019t"
@@ -148,49 +139,48 @@ class ComplaintRules:
             tags = self._hashtags.finditer(lowered)
             hits += [(tag.group(), self._hashtag_rules[tag[1]]) for tag in tags]
         valence = trouble = shape = 0.0
-        ignored = False
         totals: dict[str, float] = {}
-        reasons = []
+        phrases: list[tuple[str, float]] = []
         for matched, rule in hits:
-            reasons.append(rule.prefix + repr(matched) + rule.suffix)
             if rule.kind == "shape":
                 shape += rule.weight
-            elif rule.kind == "ignore":
-                ignored = True
-            else:
-                valence += rule.valence
-                trouble -= min(rule.valence, 0.0)
-                if rule.category is not None:
-                    totals[rule.category] = totals.get(rule.category, 0.0) + rule.weight
+                continue
+            valence += rule.valence
+            trouble -= min(rule.valence, 0.0)
+            if rule.category is not None:
+                totals[rule.category] = totals.get(rule.category, 0.0) + rule.weight
+            if rule.valence < 0:
+                phrases.append((repr(matched) + rule.suffix, rule.valence))
         plain = _NOT_WORDS.sub("", text) if "@" in text or "://" in text else text
         vader, sentiment = self._sentiment.scores(plain, valence)
         aimed = self._brand is None or self._brand.search(lowered) is not None
         evidence = trouble * self._evidence
-        score = evidence - sentiment + shape + (0.0 if aimed else self._not_aimed)
-        flagged = not ignored and score >= self._threshold
-        category = (self._taxonomy.choose(totals) or self._default_category) if flagged else None
+        return Evidence(
+            vader=vader,
+            sentiment=sentiment,
+            trouble=evidence,
+            shape=shape,
+            score=evidence - sentiment + shape,
+            totals=totals,
+            aimed=aimed,
+            phrases=tuple(sorted(phrases, key=lambda p: p[1])),
+        )
+
+    def service(self, text: str) -> tuple[bool, bool, list[str]]:
+        """Whether a complaint names how it was handled (a call, an agent) or frontline staff."""
         handled = frontline = False
-        if flagged and self._service is not None:
-            for matched, handling in self._service.find(lowered):
+        reasons = []
+        if self._service is not None:
+            for matched, handling in self._service.find(text.lower()):
                 handled |= handling
                 frontline |= not handling
                 reasons.append(f"{'handling' if handling else 'frontline staff'}: {matched!r}")
-        if not aimed:
-            reasons.append(f"brand not named ({self._not_aimed:+.2f})")
-        reasons.append(f"sentiment {sentiment:+.2f} (VADER {vader:+.2f})")
-        reasons.append(
-            f"complaint score {score:.2f} {'>=' if flagged else '<'} {self._threshold:.2f}"
-            f" (problem evidence {evidence:+.2f})"
-        )
-        return Verdict(
-            sentiment=sentiment,
-            flagged=flagged,
-            category=category,
-            customer_service=flagged
-            and self._taxonomy.is_customer_service(category, totals, handled, frontline),
-            reasons=tuple(reasons),
-            aimed_at_brand=aimed,
-        )
+        return handled, frontline, reasons
+
+    def is_customer_service(self, text: str, category: str | None, evidence: Evidence) -> bool:
+        """The airline data's "Customer Service Issue", from the rules (see `Taxonomy`)."""
+        handled, frontline, _ = self.service(text)
+        return self._taxonomy.is_customer_service(category, evidence.totals, handled, frontline)
 
 
 @cache

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -109,6 +110,13 @@ class Mention(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     category: Mapped[str | None] = mapped_column(String(64))
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The judgement (rules/judge.py): intent, the complaint probability, and for complaints
+    # severity 1-4 and risk flags. NULL intent: not judged (the brand's own, or a language
+    # brandmon does not judge; `reasons` says which).
+    intent: Mapped[str | None] = mapped_column(String(16))
+    complaint_score: Mapped[float | None] = mapped_column(Float)
+    severity: Mapped[int | None] = mapped_column(SmallInteger)
+    risks: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
     reply: Mapped[str | None] = mapped_column(Text)
     risk: Mapped[float | None] = mapped_column(Float)
     tracking: Mapped[bool] = mapped_column(Boolean, default=False)

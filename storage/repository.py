@@ -38,6 +38,11 @@ class NewMention:
     flagged: bool = False
     category: str | None = None
     reasons: list[str] = field(default_factory=list)
+    intent: str | None = None
+    complaint_score: float | None = None
+    severity: int | None = None
+    risks: list[str] = field(default_factory=list)
+    language: str | None = None  # the judged language, stored when the network gave none
     reply: str | None = None
     tracking: bool = False
     next_refresh_at: datetime | None = None
@@ -129,6 +134,10 @@ class _BulkStatements:
                     "flagged",
                     "category",
                     "reasons",
+                    "intent",
+                    "complaint_score",
+                    "severity",
+                    "risks",
                     "reply",
                     "tracking",
                     "next_refresh_at",
@@ -345,7 +354,7 @@ class Repository:
             author_ids.get((post.network, post.author.native_id)),
             post.text,
             post.url,
-            post.lang,
+            post.lang or m.language,
             post.created_at,
             fetched_at,
             post.in_reply_to,
@@ -355,6 +364,10 @@ class Repository:
             m.flagged,
             m.category,
             m.reasons,
+            m.intent,
+            m.complaint_score,
+            m.severity,
+            m.risks,
             m.reply,
             m.tracking,
             m.next_refresh_at,
