@@ -158,9 +158,14 @@ def _trend(seen: Sequence[Snapshot], posted_at: datetime) -> str | None:
     change = (late[0] / late[1]) / (early[0] / early[1])
     word = "speeding up" if change > 1.2 else "holding its pace" if change >= 0.8 else "slowing"
     return (
-        f"{word}: +{human(late[0])} in the last {span(late[1])} "
-        f"after +{human(early[0])} in the {span(early[1])} before"
+        f"{word}: {_per_hour(late)} over the last {span(late[1])}, "
+        f"{_per_hour(early)} in the {span(early[1])} before"
     )
+
+
+def _per_hour(gain: tuple[float, float]) -> str:
+    rate = 3600.0 * gain[0] / gain[1]
+    return f"{rate:.1f}/h" if rate < 10 else f"{human(rate)}/h"
 
 
 def _reach(followers: int | None, baseline: Baseline) -> tuple[float, str]:

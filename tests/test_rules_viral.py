@@ -175,7 +175,7 @@ def test_reach_is_said_and_never_invented(followers: int | None, expected: str) 
 
 def test_trend_words() -> None:
     slowing = assess(snap(5, likes=10), snap(15, likes=20), snap(60, likes=25), baseline=SMALL)
-    assert "slowing: +5 in the last 45 min after +10 in the 10 min before" in slowing.reasons
+    assert "slowing: 6.7/h over the last 45 min, 60/h in the 10 min before" in slowing.reasons
     faster = assess(snap(5, likes=1), snap(15, likes=3), snap(60, likes=40), baseline=SMALL)
     assert any(r.startswith("speeding up") for r in faster.reasons)
 
