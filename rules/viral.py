@@ -255,7 +255,7 @@ def next_check_at(
     Cooling waits for 12 h: with reactions arriving on a power-law clock, about half of a
     post's come after its first hour, and a small post's quiet hour is mostly chance, so
     dropping after 1 h lost about one in eight of the simulated posts that later reached 10
-    engagements (bench/eval_viral.py); each extra read is one id in a 100-id lookup.
+    engagements (bench/cascades.py's simulator); each extra read is one id in a 100-id lookup.
     """
     if not snapshots:  # a post just stored: the first checkpoint (every flagged post asks)
         first = min(checkpoints_minutes, default=None)
