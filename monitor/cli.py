@@ -96,6 +96,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_viral(args: argparse.Namespace) -> int:
+    from monitor.viral_cmd import run_viral
+
+    source = Path(args.input)
+    history = None if args.prior else Path(args.history) if args.history else source
+    count = run_viral(source, Path(args.output), history=history, threshold=args.threshold)
+    print(f"assessed {count} cascades into {args.output}", file=sys.stderr)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from monitor.clock import SystemClock
     from monitor.status import print_status
@@ -135,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--output", required=True)
     classify.add_argument("--text-column", default="text")
     classify.set_defaults(func=cmd_classify)
+
+    viral = sub.add_parser("viral", help="run the viral-risk model over a file of cascades")
+    viral.add_argument("--input", required=True, help="cascades, one JSON object a line")
+    viral.add_argument("--output", required=True, help="JSONL: one line per cascade and checkpoint")
+    learn = viral.add_mutually_exclusive_group()
+    learn.add_argument("--history", help="cascades to learn what is usual from (default: --input)")
+    learn.add_argument("--prior", action="store_true", help="use the published prior only")
+    viral.add_argument("--threshold", type=float, default=60.0, help="alert score (default 60)")
+    viral.set_defaults(func=cmd_viral)
 
     status = with_config(sub.add_parser("status", help="per-source health"))
     status.set_defaults(func=cmd_status)

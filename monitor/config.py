@@ -254,7 +254,11 @@ class DigestConfig(Strict):
 class EngagementConfig(Strict):
     """When to re-read the engagement of tracked (flagged) posts: minutes after posting."""
 
-    checkpoints_minutes: list[float] = Field(default=[5, 15, 60, 180, 720, 1440], min_length=1)
+    # The 7-day read (10080) gives a post that has not cooled by then a known outcome, which
+    # makes it an example for its brand's viral baseline (monitor/history.py).
+    checkpoints_minutes: list[float] = Field(
+        default=[5, 15, 60, 180, 720, 1440, 10080], min_length=1
+    )
     refresh_interval_seconds: float = Field(default=60, gt=0)
 
 

@@ -1,6 +1,7 @@
 """Re-reading the engagement of flagged posts, scoring their viral risk, raising updates.
 
-Each due post gets a snapshot, a risk assessment (rules/viral.py) and its next checkpoint;
+Each due post gets a snapshot, a risk assessment (rules/viral.py, against what is normal for
+its brand on its network: monitor/history.py) and its next checkpoint;
 when its risk is at or above `alerting.risk_threshold` an "update" alert is queued in the same
 transaction, at most one per snapshot, and the first time it crosses
 `alerting.escalation_threshold` the update is marked `escalate`.
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from connectors.base import Connector, Engagement
 from monitor.clock import Clock
 from monitor.config import AppConfig
+from monitor.history import Baselines
 from rules.viral import Snapshot, assess_risk, next_check_at
 from storage.repository import DueRefresh, NewAlert, Repository
 
@@ -46,6 +48,7 @@ class EngagementTracker:
         self._repository = repository
         self._connectors = connectors
         self._clock = clock
+        self._baselines = Baselines(repository)
 
     def refresh_due(self) -> int:
         """Refresh every post whose checkpoint has come; returns how many were read."""
@@ -80,6 +83,8 @@ class EngagementTracker:
             snapshots=history,
             author_followers=item.followers,
             now=now,
+            baseline=self._baselines.get(item.brand, item.network, now=now),
+            scope=f"{item.brand}'s",
         )
         next_at = next_check_at(
             posted_at=item.created_at,

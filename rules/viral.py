@@ -1,38 +1,15 @@
-"""Viral risk of a flagged post: where its engagement is heading, and why that matters.
+"""Viral risk of a flagged post: is it spreading unusually fast for this brand, and why.
 
-The projection adapts SEISMIC (Zhao et al., KDD 2015), a self-exciting point process. In
-SEISMIC every reshare i, at time t_i by a user with n_i followers, exposes the post to n_i
-people who react after a delay drawn from a power-law memory kernel phi (c = 6.27e-4/s
-flat for s0 = 300 s, then decaying as s^-(1+theta), theta = 0.2315). The post's
-infectiousness p is estimated as "reactions so far / exposures so far", where exposures so
-far are N(t) = sum_i n_i * Phi(t - t_i) and Phi is the kernel's CDF; the final size is what
-the remaining exposures sum_i n_i * (1 - Phi(t - t_i)) will yield, multiplied by the
-geometric series 1 / (1 - p * n*) of the reshares they trigger in turn.
+A complaint is at risk when its engagement so far, extrapolated with the brand's own growth
+(rules/viral_growth.py), is heading for the brand's top 5% of posts on that network, and more
+so when its author's reach is large for the brand. The score is 60 (the default alert line)
+when the projection reaches the brand's top-5% size, 90 at ten times it, and up to 10 more
+for an author with up to 100 times the brand's typical reach. A fixed engagement ramp would
+never fire for a brand whose complaints stay small, and always for one whose posts are big.
 
-What the APIs give is different, and the adaptation is:
-- Aggregate counts at snapshot times, not individual reshare times: the reshares that appear
-  between two snapshots are spread uniformly over that interval, so each interval adds its
-  count times the *average* of Phi over the interval (closed form via the integral of Phi).
-- Resharers' follower counts are unknown: the author's reach is exact (n_0), and every
-  reshare (repost or quote) counts as `mean_degree` followers, a platform constant.
-- Likes and replies do not carry the post further but follow the same exposure, so one
-  infectiousness covers all reactions, and the branching factor is
-  m = mean_degree * shares / N(t) (shares per exposure times followers per share).
-- A "final" size needs a horizon because the kernel's tail is heavy (only ~86% of the
-  reactions to an exposure arrive within 7 days): the projection counts what arrives by
-  `horizon` (default 7 days).
-- Later generations: SEISMIC multiplies the remaining reactions by 1 / (1 - gamma * m) and
-  fits gamma (and a similar alpha for the direct part) on training cascades. Here the
-  factor is 1 / (1 - w * m * Phi(horizon - t)): Phi(horizon - t) is the kernel mass still
-  ahead, and w = shares / (shares + half_weight_shares) trusts the branching estimate only
-  as far as the shares behind it. A few shares give a noisy m, and with heavy-tailed follower
-  counts the *typical* later generation of a small cascade is far below its mean (what the
-  median relative error measures); many shares give both a firm m and a sum of many
-  followers' worth of spread, close to its mean. `half_weight_shares` and `mean_degree`
-  were fitted on a training simulation (`python -m bench.eval_viral --fit`). The sum is
-  capped at `max_branching` (SEISMIC calls m >= 1 supercritical and predicts an infinite
-  size); the reasons then say "self-sustaining".
-
+Every assessment says why in a support agent's words: how fast the post is going against the
+brand's usual posts at the same age, whether it is slowing down, where it is heading, and
+the author's reach -- or that the reach is unknown, which is never replaced by a guess.
 `projected_final` is total engagement (likes + reposts + replies + quotes), the number a
 support team sees on the post. Everything is pure: time comes in as arguments.
 """
@@ -44,46 +21,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from rules.viral_growth import (
+    HORIZON_S,
+    PRIOR,
+    PRIOR_TYPICAL_REACH,
+    SEISMIC,
+    Baseline,
+    Example,
+    Kernel,
+    learn_baseline,
+    project_final,
+)
 
-@dataclass(frozen=True, slots=True)
-class Kernel:
-    """SEISMIC's reaction-time density: flat `c` up to `s0` seconds, then a power-law tail."""
+__all__ = [
+    "PRIOR",
+    "SEISMIC",
+    "Baseline",
+    "Example",
+    "Kernel",
+    "RiskAssessment",
+    "Snapshot",
+    "assess_risk",
+    "learn_baseline",
+    "next_check_at",
+    "project_final",
+]
 
-    c: float = 6.27e-4
-    s0: float = 300.0
-    theta: float = 0.2315
-
-    @classmethod
-    def normalised(cls, theta: float, s0: float = 300.0) -> Kernel:
-        """The kernel with this tail exponent whose total mass is exactly 1."""
-        return cls(c=1.0 / (s0 * (1.0 + 1.0 / theta)), s0=s0, theta=theta)
-
-    def cdf(self, s: float) -> float:
-        """Phi(s): share of an exposure's reactions that arrive within `s` seconds."""
-        if s <= 0:
-            return 0.0
-        if s <= self.s0:
-            return self.c * s
-        return self.c * self.s0 * (1.0 + (1.0 - (s / self.s0) ** -self.theta) / self.theta)
-
-    def cdf_integral(self, s: float) -> float:
-        """Integral of Phi from 0 to `s`, for averaging Phi over an interval in closed form."""
-        if s <= 0:
-            return 0.0
-        c, s0, th = self.c, self.s0, self.theta
-        if s <= s0:
-            return c * s * s / 2.0
-        tail = s0 / (1.0 - th) * ((s / s0) ** (1.0 - th) - 1.0)
-        return c * s0 * s0 / 2.0 + c * s0 * (1.0 + 1.0 / th) * (s - s0) - c * s0 / th * tail
-
-    def mean_cdf(self, at: float, start: float, end: float) -> float:
-        """Average of Phi(at - u) for u uniform in [start, end] (end <= at)."""
-        if end - start <= 0:
-            return self.cdf(at - start)
-        return (self.cdf_integral(at - start) - self.cdf_integral(at - end)) / (end - start)
-
-
-SEISMIC = Kernel()
+ALERT_SCORE = 60.0  # score at the brand's top-5% size; monitor/config.py's default threshold
+W_REACH = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +65,6 @@ class Snapshot:
     def total(self) -> int:
         return self.likes + self.reposts + self.replies + self.quotes
 
-    @property
-    def shares(self) -> int:
-        """Reactions that carry the post to new audiences."""
-        return self.reposts + self.quotes
-
 
 @dataclass(frozen=True, slots=True)
 class RiskAssessment:
@@ -113,10 +73,10 @@ class RiskAssessment:
     score: float
     projected_final: float
     velocity_per_hour: float
-    acceleration: float
     reasons: tuple[str, ...]
     current: int = 0
-    branching: float = 0.0
+    pace: float | None = None  # current over the brand's usual at this age
+    top_final: float = 0.0
 
     @property
     def growth(self) -> float:
@@ -128,78 +88,37 @@ class RiskAssessment:
             "score": round(self.score, 1),
             "projected_final": round(self.projected_final, 1),
             "velocity_per_hour": round(self.velocity_per_hour, 2),
-            "acceleration": round(self.acceleration, 2),
             "current": self.current,
-            "branching": round(self.branching, 3),
+            "pace": None if self.pace is None else round(self.pace, 2),
+            "top_final": round(self.top_final, 1),
             "reasons": list(self.reasons),
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Interval:
-    start: float  # seconds after posting
-    end: float
-    engagement: int  # gained in the interval
-    shares: int
-
-
-def _intervals(
-    posted_at: datetime, snapshots: Sequence[Snapshot], now: datetime
-) -> list[_Interval]:
-    """Gains between consecutive snapshots (the first from zero at posting time).
-
-    Counts can shrink (unlikes, deletions); a running maximum keeps the gains non-negative.
-    """
-    seen = sorted((s for s in snapshots if s.at <= now), key=lambda s: s.at)
-    out: list[_Interval] = []
-    prev_t, prev_total, prev_shares = 0.0, 0, 0
-    for snap in seen:
-        t = max((snap.at - posted_at).total_seconds(), prev_t)
-        total, shares = max(snap.total, prev_total), max(snap.shares, prev_shares)
-        out.append(_Interval(prev_t, t, total - prev_total, shares - prev_shares))
-        prev_t, prev_total, prev_shares = t, total, shares
+def reads(posted_at: datetime, snapshots: Sequence[Snapshot], now: datetime) -> list[Snapshot]:
+    """The snapshots taken by `now`, in time order, with counts made non-decreasing (unlikes
+    and deletions would otherwise read as negative growth)."""
+    out: list[Snapshot] = []
+    for s in sorted((s for s in snapshots if s.at <= now and s.at >= posted_at), key=_at):
+        if out:
+            p = out[-1]
+            s = Snapshot(
+                s.at,
+                max(s.likes, p.likes),
+                max(s.reposts, p.reposts),
+                max(s.replies, p.replies),
+                max(s.quotes, p.quotes),
+            )
+        out.append(s)
     return out
 
 
-def project_final(
-    intervals: Sequence[_Interval],
-    *,
-    author_followers: float,
-    mean_degree: float,
-    horizon_s: float,
-    kernel: Kernel,
-    half_weight_shares: float,
-    max_branching: float,
-) -> tuple[float, float]:
-    """(projected engagement at the horizon, branching factor m) -- see the module docstring."""
-    if not intervals:
-        return 0.0, 0.0
-    t = intervals[-1].end
-    current = sum(i.engagement for i in intervals)
-    shares = sum(i.shares for i in intervals)
-
-    def exposures(at: float) -> float:
-        spread = sum(i.shares * kernel.mean_cdf(at, i.start, i.end) for i in intervals)
-        return author_followers * kernel.cdf(at) + mean_degree * spread
-
-    seen = exposures(t)
-    if current == 0 or seen <= 0:
-        return float(current), 0.0
-    branching = mean_degree * shares / seen
-    trust = shares / (shares + half_weight_shares)
-    damped = min(trust * branching * kernel.cdf(horizon_s - t), max_branching)
-    remaining = exposures(horizon_s) - seen
-    return current * (1.0 + remaining / (seen * (1.0 - damped))), branching
+def _at(s: Snapshot) -> datetime:
+    return s.at
 
 
-def _ramp(value: float, low: float, high: float) -> float:
-    """0 at `low`, 1 at `high`, linear in log scale between them (sizes span decades)."""
-    if value <= low:
-        return 0.0
-    return min(1.0, math.log(value / low) / math.log(high / low))
-
-
-def _human(n: float) -> str:
+def human(n: float) -> str:
+    """A count as people say it: 950, 1,200, 80k, 1.2M."""
     if n >= 1e6:
         return f"{n / 1e6:.1f}M"
     if n >= 1e4:
@@ -207,13 +126,59 @@ def _human(n: float) -> str:
     return f"{n:,.0f}"
 
 
-def _span(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600.0
-    return f"{hours / 24:g} d" if hours >= 24 else f"{hours:g} h"
+def span(seconds: float) -> str:
+    """An age as people say it: 5 min, 1 h, 2 d."""
+    if seconds >= 86400:
+        return f"{seconds / 86400:.0f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{max(1.0, seconds / 60):.0f} min"
 
 
-# Weights of the score's parts; they sum to 100.
-W_SIZE, W_VELOCITY, W_ACCEL, W_REACH, W_RATIO = 45.0, 20.0, 10.0, 10.0, 15.0
+def _ratio(x: float) -> str:
+    return f"{x:.0f}x" if x >= 10 else f"{x:.1f}x".replace(".0x", "x")
+
+
+def _size_score(projected: float, top: float) -> float:
+    if projected < top:
+        return ALERT_SCORE * math.log1p(projected) / math.log1p(top)
+    return min(90.0, ALERT_SCORE + 30.0 * math.log10(projected / top))
+
+
+def _trend(seen: Sequence[Snapshot], posted_at: datetime) -> str | None:
+    """Speeding up, holding or slowing: the last interval's rate against the one before."""
+    if len(seen) < 2:
+        return None
+    ages = [0.0] + [(s.at - posted_at).total_seconds() for s in seen]
+    totals = [0] + [s.total for s in seen]
+    late = (totals[-1] - totals[-2], ages[-1] - ages[-2])
+    early = (totals[-2] - totals[-3], ages[-2] - ages[-3])
+    if late[1] <= 0 or early[1] <= 0 or early[0] <= 0:
+        return None
+    change = (late[0] / late[1]) / (early[0] / early[1])
+    word = "speeding up" if change > 1.2 else "holding its pace" if change >= 0.8 else "slowing"
+    return (
+        f"{word}: {_per_hour(late)} over the last {span(late[1])}, "
+        f"{_per_hour(early)} in the {span(early[1])} before"
+    )
+
+
+def _per_hour(gain: tuple[float, float]) -> str:
+    rate = 3600.0 * gain[0] / gain[1]
+    return f"{rate:.1f}/h" if rate < 10 else f"{human(rate)}/h"
+
+
+def _reach(followers: int | None, baseline: Baseline) -> tuple[float, str]:
+    """(score part, reason) for the author's reach; an unknown reach scores nothing."""
+    if followers is None:
+        return 0.0, "author's follower count is unknown (not assumed)"
+    typical = baseline.typical_reach or PRIOR_TYPICAL_REACH
+    ratio = followers / typical
+    part = W_REACH * min(1.0, max(0.0, math.log(max(ratio, 1e-9)) / math.log(100.0)))
+    text = f"author has {human(followers)} followers"
+    if baseline.typical_reach and ratio >= 2:
+        text += f" ({_ratio(ratio)} this brand's typical author)"
+    return part, text
 
 
 def assess_risk(
@@ -222,78 +187,53 @@ def assess_risk(
     snapshots: Sequence[Snapshot],
     author_followers: int | None,
     now: datetime,
-    mean_degree: float = 700.0,
-    horizon: timedelta = timedelta(days=7),
-    kernel: Kernel = SEISMIC,
-    half_weight_shares: float = 100.0,
-    max_branching: float = 0.9,
+    baseline: Baseline = PRIOR,
+    horizon: timedelta = timedelta(seconds=HORIZON_S),
+    scope: str = "this brand's",
 ) -> RiskAssessment:
-    """Score a post's risk of spreading from the snapshots taken up to `now`.
+    """Score a post's risk of spreading from the snapshots taken up to `now`, against what is
+    normal for its brand on its network (`baseline`; the published prior when it has no
+    history). `scope` names whose usual posts these are in the reasons ("Kestrel's on x")."""
+    seen = reads(posted_at, snapshots, now)
+    if not seen:
+        part, why = _reach(author_followers, baseline)
+        return RiskAssessment(0.0, 0.0, 0.0, ("no engagement read yet", why))
+    ages = [(s.at - posted_at).total_seconds() for s in seen]
+    totals = [s.total for s in seen]
+    current, age = totals[-1], ages[-1]
+    projected = project_final(ages, totals, theta=baseline.theta, horizon_s=horizon.total_seconds())
+    before = (ages[-2], totals[-2]) if len(seen) > 1 else (0.0, 0)
+    velocity = 3600.0 * (current - before[1]) / (age - before[0]) if age > before[0] else 0.0
+    usual = baseline.usual_at(age) if baseline.examples else None
+    pace = current / max(usual, 0.1) if usual is not None else None
 
-    Parts: projected final engagement (45 at 2,000), velocity over the last interval (20 at
-    500/h), acceleration against the interval before (10 at double), author reach (10 at
-    1M), and the share of replies and quotes once there are 20 reactions (15 at 60%) -- a
-    post whose answers outnumber its likes is being "ratioed", usually by people who agree
-    with the complaint. Sizes count on a log scale, so a post heading for 2,000 engagements
-    at 200/h scores about 60 (the default alert threshold), and 1,000 at 100/h with an angry
-    40% reply share about the same.
-    `author_followers=None` (unknown) counts the author as a typical user (`mean_degree`).
-    """
-    intervals = _intervals(posted_at, snapshots, now)
-    reach = float(author_followers) if author_followers is not None else mean_degree
-    projected, branching = project_final(
-        intervals,
-        author_followers=reach,
-        mean_degree=mean_degree,
-        horizon_s=horizon.total_seconds(),
-        kernel=kernel,
-        half_weight_shares=half_weight_shares,
-        max_branching=max_branching,
+    reasons = []
+    if pace is not None and current > 0:
+        reasons.append(
+            f"{_ratio(pace)} {scope} usual engagement at {span(age)} "
+            f"({human(current)} now, usually {usual:.1f})"
+        )
+    elif pace is None:
+        reasons.append(
+            f"no 7-day history yet for {scope} posts here: judged against brandmon's defaults"
+        )
+    if trend := _trend(seen, posted_at):
+        reasons.append(trend)
+    reasons.append(
+        f"heading for about {human(projected)} engagements within {span(horizon.total_seconds())}"
+        f" ({scope} top 5% end above {human(baseline.top_final)})"
     )
-    rates = [3600.0 * i.engagement / (i.end - i.start) for i in intervals if i.end > i.start]
-    velocity = rates[-1] if rates else 0.0
-    previous = rates[-2] if len(rates) > 1 else 0.0
-    acceleration = 0.0
-    if len(rates) > 1:
-        spacing_h = (intervals[-1].end - intervals[-2].start) / 7200.0
-        acceleration = (velocity - previous) / spacing_h if spacing_h > 0 else 0.0
-    current = sum(i.engagement for i in intervals)
-    last = max((s for s in snapshots if s.at <= now), key=lambda s: s.at, default=None)
-
-    reasons = [
-        f"projected {_human(projected)} engagements within {_span(horizon)} "
-        f"(now {_human(current)}, branching {branching:.2f})"
-    ]
-    shares = sum(i.shares for i in intervals)
-    if shares > 4 and branching * (1.0 - 2.0 / math.sqrt(shares)) >= 1.0:
-        # m >= 1 even at about two standard errors down (a count of S has error ~sqrt(S))
-        reasons.append("self-sustaining spread: each share brings more than one share")
-    score = W_SIZE * _ramp(projected, 20, 2000)
-    part = _ramp(velocity, 5, 500)
-    if part:
-        score += W_VELOCITY * part
-        reasons.append(f"velocity {_human(velocity)} engagements/h")
-    if previous > 0 and velocity >= 10 and velocity > previous:
-        score += W_ACCEL * min(1.0, velocity / previous - 1.0)
-        reasons.append(f"accelerating: {_human(previous)}/h then {_human(velocity)}/h")
-    part = _ramp(reach, 1_000, 1_000_000) if author_followers is not None else 0.0
-    if part:
-        score += W_REACH * part
-        reasons.append(f"author reach {_human(reach)}")
-    if last is not None and last.total >= 20:
-        share = (last.replies + last.quotes) / last.total
-        part = min(1.0, max(0.0, (share - 0.2) / 0.4))
-        if part:
-            score += W_RATIO * part
-            reasons.append(f"reply share {share:.0%} (ratio)")
+    part, why = _reach(author_followers, baseline)
+    reasons.append(why)
+    score = _size_score(projected, baseline.top_final) + (part if current > 0 else 0.0)
     return RiskAssessment(
         score=min(100.0, score),
         projected_final=projected,
         velocity_per_hour=velocity,
-        acceleration=acceleration,
         reasons=tuple(reasons),
         current=current,
-        branching=branching,
+        pace=pace,
+        top_final=baseline.top_final,
     )
 
 
@@ -315,7 +255,7 @@ def next_check_at(
     Cooling waits for 12 h: with reactions arriving on a power-law clock, about half of a
     post's come after its first hour, and a small post's quiet hour is mostly chance, so
     dropping after 1 h lost about one in eight of the simulated posts that later reached 10
-    engagements (bench/eval_viral.py); each extra read is one id in a 100-id lookup.
+    engagements (bench/cascades.py's simulator); each extra read is one id in a 100-id lookup.
     """
     if not snapshots:  # a post just stored: the first checkpoint (every flagged post asks)
         first = min(checkpoints_minutes, default=None)

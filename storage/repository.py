@@ -71,6 +71,17 @@ class DueRefresh:
 
 
 @dataclass(frozen=True, slots=True)
+class PastPost:
+    """A flagged post whose tracking has ended: its reads (time, total engagement) and the
+    author's reach, as the viral-risk model learns from them (monitor/history.py)."""
+
+    created_at: datetime
+    followers: int | None
+    reads: list[tuple[datetime, int]]
+    final: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewAlert:
     """An alert to queue together with another write (deduplicated by key)."""
 
@@ -471,6 +482,50 @@ class Repository:
                 .limit(limit)
             )
             return [DueRefresh(*row) for row in rows]
+
+    def past_posts(
+        self, brand: str, network: str, *, until: datetime, since: datetime, limit: int = 1000
+    ) -> list[PastPost]:
+        """The brand's newest flagged posts on `network` created in [since, until] whose
+        tracking has ended, with their engagement reads (served by ix_mentions_brand_own)."""
+        total = Mention.likes + Mention.reposts + Mention.replies + Mention.quotes
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Mention.id, Mention.created_at, Author.followers, total)
+                .outerjoin(Author, Author.id == Mention.author_id)
+                .where(
+                    Mention.brand == brand,
+                    Mention.from_brand.is_(False),
+                    Mention.created_at >= since,
+                    Mention.created_at <= until,
+                    Mention.network == network,
+                    Mention.flagged.is_(True),
+                    Mention.next_refresh_at.is_(None),
+                )
+                .order_by(Mention.created_at.desc())
+                .limit(limit)
+            ).all()
+            reads: dict[int, list[tuple[datetime, int]]] = {row[0]: [] for row in rows}
+            for ids in _chunks(list(reads), 500):
+                snaps = session.execute(
+                    select(
+                        EngagementSnapshot.mention_id,
+                        EngagementSnapshot.taken_at,
+                        EngagementSnapshot.likes
+                        + EngagementSnapshot.reposts
+                        + EngagementSnapshot.replies
+                        + EngagementSnapshot.quotes,
+                    )
+                    .where(EngagementSnapshot.mention_id.in_(ids))
+                    .order_by(EngagementSnapshot.mention_id, EngagementSnapshot.taken_at)
+                )
+                for mention_id, taken_at, n in snaps:
+                    reads[mention_id].append((taken_at, int(n)))
+        return [
+            PastPost(created_at, followers, reads[mid], int(final))
+            for mid, created_at, followers, final in rows
+            if reads[mid]
+        ]
 
     def snapshots(self, mention_id: int) -> list[EngagementSnapshot]:
         with self.sessions() as session:

@@ -35,7 +35,9 @@ def _viral_feed(path: Path) -> Path:
         snapshots=snapshots,
     )
     record["author"]["followers"] = 80_000
-    calm = feed_record("c1", "Kestrel refund still not here, on hold for an hour", minutes=1)
+    calm = feed_record(
+        "c1", "Kestrel refund still not here, on hold for an hour", minutes=1, handle="calm"
+    )
     return write_feed(path, [record, calm])
 
 
@@ -62,5 +64,8 @@ def test_spreading_complaint_raises_updates_and_escalates_once(tmp_path, db_url)
     assert sum(bool(u.payload["escalate"]) for u in updates) == 1
     assert all(u.payload["score"] >= config.alerting.risk_threshold for u in updates)
     assert len({u.dedupe_key for u in updates}) == len(updates)
+    why = updates[0].payload["reasons"]
+    assert "author has 80k followers" in why
+    assert any(r.startswith("no 7-day history yet for Kestrel's posts") for r in why)
     due = daemon.repository.due_refreshes(T0 + timedelta(days=30))
     assert due == []  # tracking stopped after the last checkpoint or once cooled
