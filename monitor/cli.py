@@ -77,9 +77,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from monitor.scoring import score_text
+    from monitor.scoring import brand_judge, score_text
 
-    print(json.dumps(score_text(args.text), ensure_ascii=False))
+    judge = None
+    if args.brand:
+        path = find_config(args.config)
+        judge = brand_judge(load_config(path), args.brand, file=str(path))
+    print(json.dumps(score_text(args.text, judge=judge), ensure_ascii=False))
     return 0
 
 
@@ -136,8 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = with_config(sub.add_parser("check-config", help="validate and print the config"))
     check.set_defaults(func=cmd_check_config)
 
-    score = sub.add_parser("score", help="judge one text and print JSON")
+    score = with_config(sub.add_parser("score", help="judge one text and print JSON"))
     score.add_argument("text")
+    score.add_argument("--brand", help="judge as this brand's daemon does (config and labels)")
     score.set_defaults(func=cmd_score)
 
     classify = sub.add_parser("classify", help="judge every row of a CSV or JSONL file")

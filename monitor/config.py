@@ -262,6 +262,14 @@ class EngagementConfig(Strict):
     refresh_interval_seconds: float = Field(default=60, gt=0)
 
 
+class LearningConfig(Strict):
+    """Each brand's correction to the shipped judgement, learned from its team's labels."""
+
+    enabled: bool = True
+    interval_seconds: float = Field(default=3600, gt=0, description="how often to relearn")
+    min_labels: int = Field(default=20, ge=1, description="labels needed before learning")
+
+
 class StorageConfig(Strict):
     url: str = "sqlite:///data/brandmon.sqlite3"
 
@@ -273,6 +281,7 @@ class AppConfig(Strict):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     engagement: EngagementConfig = Field(default_factory=EngagementConfig)
+    learning: LearningConfig = Field(default_factory=LearningConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

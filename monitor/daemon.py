@@ -25,10 +25,12 @@ from monitor.clock import Clock
 from monitor.config import AppConfig, ConfigError
 from monitor.digest.service import RETRY_INTERVAL_SECONDS, digest_cron_trigger, send_due_digest
 from monitor.drafts import ReplyDrafter
+from monitor.learning import BrandLearner
 from monitor.pipeline import Pipeline
 from monitor.spikes import SpikeWatch
 from monitor.tracking import EngagementTracker
 from storage.db import open_database
+from storage.labels import LabelStore
 from storage.repository import Repository
 
 if TYPE_CHECKING:
@@ -67,6 +69,9 @@ class Daemon:
         self.connectors = connectors if connectors is not None else self._build_connectors()
         self.tracker = EngagementTracker(config, self.repository, self.connectors, clock=clock)
         self.spikes = SpikeWatch(config, self.repository, clock=clock)
+        self.learner = BrandLearner(config, LabelStore(self.engine), clock=clock)
+        for brand in config.brands:  # each brand's judgement starts from what it last learned
+            self.pipeline.judge_for(brand.name).adjustment = self.learner.stored(brand.name)
         self._scheduler: BackgroundScheduler | None = None
         self._socket_mode: SocketModeHandle | None = None  # Slack buttons, when configured
 
@@ -153,6 +158,17 @@ class Daemon:
     def dispatch_alerts(self) -> int:
         return self.dispatcher.dispatch()
 
+    def learn(self) -> int:
+        """Relearn each brand's judgement from its team's labels; returns brands updated."""
+        updated = 0
+        for brand in self.config.brands:
+            judge = self.pipeline.judge_for(brand.name)
+            learned = self.learner.learn(brand.name, judge)
+            if learned.adjustment is not None:
+                judge.adjustment = learned.adjustment
+                updated += 1
+        return updated
+
     def run_once(self) -> None:
         """Poll every enabled source once, refresh what is due, send pending alerts."""
         for name in self.connectors:
@@ -215,6 +231,14 @@ class Daemon:
             id="spikes",
             next_run_time=_soon(),
         )
+        if self.config.learning.enabled:
+            scheduler.add_job(
+                self._guarded("learn", self.learn),
+                "interval",
+                seconds=self.config.learning.interval_seconds,
+                id="learn",
+                next_run_time=_soon(),
+            )
         if self.config.digest.enabled:
             digest = self._guarded(
                 "digest", lambda: send_due_digest(self.config, self.engine, clock=self.clock)

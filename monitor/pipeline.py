@@ -18,7 +18,7 @@ from monitor.clock import Clock
 from monitor.config import AppConfig
 from monitor.matching import BrandMatcher, build_matchers
 from monitor.normalise import RejectedPostError, normalise
-from rules.judge import Judge
+from rules.judge import Judge, Verdict
 from rules.viral import next_check_at
 from storage.repository import NewMention, Repository, StoredBatch
 
@@ -76,24 +76,40 @@ class Pipeline:
             fresh.setdefault((post.network, post.native_id), post)
         for key in self._repository.known_mentions(list(fresh)):
             del fresh[key]  # a post seen on an earlier poll is not judged again
-        judged = []
+        # Match first, then judge each brand's posts as one batch (rules/judge.py).
+        matched: list[tuple[Post, _Brand] | NewMention] = []
         for post in fresh.values():
             for candidate in brands:
-                mention = self._judge_one(source, post, candidate, now)
-                if mention is not None:
-                    judged.append(mention)
+                name = candidate.matcher.brand.name
+                if candidate.matcher.is_own_post(post):
+                    own = NewMention(post=post, brand=name, source=source, from_brand=True)
+                    matched.append(own)
                     break
-        return judged
+                if candidate.matcher.matches(post):
+                    matched.append((post, candidate))
+                    break
+        verdicts: dict[int, Verdict] = {}
+        for candidate in brands:
+            mine = [i for i, m in enumerate(matched) if isinstance(m, tuple) and m[1] is candidate]
+            if mine:
+                posts_of = [matched[i][0] for i in mine]  # type: ignore[index]
+                judged = candidate.judge.judge_many(
+                    [p.text for p in posts_of], [p.lang for p in posts_of]
+                )
+                verdicts.update(zip(mine, judged, strict=True))
+        return [
+            m if isinstance(m, NewMention) else self._mention(source, m[0], m[1], verdicts[i], now)
+            for i, m in enumerate(matched)
+        ]
 
-    def _judge_one(
-        self, source: str, post: Post, brand: _Brand, now: datetime
-    ) -> NewMention | None:
+    def judge_for(self, brand: str) -> Judge:
+        """The judge of one brand, to give it the brand's learned correction."""
+        return next(b.judge for b in self._brands if b.matcher.brand.name == brand)
+
+    def _mention(
+        self, source: str, post: Post, brand: _Brand, verdict: Verdict, now: datetime
+    ) -> NewMention:
         name = brand.matcher.brand.name
-        if brand.matcher.is_own_post(post):
-            return NewMention(post=post, brand=name, source=source, from_brand=True)
-        if not brand.matcher.matches(post):
-            return None
-        verdict = brand.judge.judge(post.text, post.lang)
         if not verdict.flagged:
             return NewMention(
                 post=post,

@@ -59,17 +59,18 @@ def char_grams(word: str) -> list[str]:
     """Character 3- and 4-grams of one word, with its edges marked ("#ref", "und#")."""
     padded = f"#{word}#"
     size = len(padded)
-    return [padded[i : i + n] for n in (3, 4) for i in range(size - n + 1)]
+    return [padded[i : i + n] for n in (4,) for i in range(size - n + 1)]
+
+
+_SHOUTED = re.compile(r"\b[^\W\d_a-z]{3,}\b")  # a word of three or more capitals
 
 
 def shape(text: str, words: list[str]) -> dict[str, float]:
     """Features of the post's form, not its words."""
-    stripped = text.rstrip()
-    letters = [w for w in text.split() if len(w) > 2 and w.isalpha()]
-    shouting = sum(w.isupper() for w in letters)
+    shouted = len(_SHOUTED.findall(text)) if not text.islower() else 0
     return {
-        "shape:ends_question": 1.0 if stripped.endswith("?") else 0.0,
-        "shape:shouting": shouting / len(letters) if letters else 0.0,
+        "shape:ends_question": 1.0 if text.rstrip().endswith("?") else 0.0,
+        "shape:shouting": min(shouted / (len(words) or 1) * 2.0, 1.0),
         "shape:no_words": 0.0 if any(w[:1].isalpha() for w in words) else 1.0,
     }
 

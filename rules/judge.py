@@ -14,18 +14,26 @@ two or three pieces of evidence that moved it most, in words a support agent can
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
+import yaml
+
+from rules.brand_model import Adjustment, complaint_logit
 from rules.complaint import ComplaintRules, Evidence, default_rules
 from rules.language import Language, detect_language
-from rules.model import IntentModel, shipped_model
+from rules.model import Encoded, IntentModel, shipped_model
 from rules.phrases import PhraseMatcher
 from rules.settings import RuleOverrides
 
 DEFAULT_THRESHOLD = 0.5
+# A complaint that names a risk (fire, a lawyer, a bereavement) is flagged at half the usual
+# complaint probability: missing one costs far more than one more alert.
+RISK_MARGIN = 0.5
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _SOMETHING = re.compile(r"[^\W_]|[\u2190-\U0001faff]")
 MAX_JUDGED = 2000  # characters read; a rant's first 2,000 say what it is about
@@ -134,8 +142,10 @@ class Judge:
         brand_handles: Sequence[str] = (),
         model: IntentModel | None = None,
         rules: ComplaintRules | None = None,
+        adjustment: Adjustment | None = None,
     ) -> None:
         overrides = overrides or RuleOverrides()
+        self.adjustment = adjustment  # the brand's learned correction; replaced when relearned
         self.model = model or shipped_model()
         categories = self.model.heads["category"].classes
         unknown = set(overrides.extra_phrases) - set(categories)
@@ -185,14 +195,15 @@ class Judge:
             return verdicts  # type: ignore[return-value]
         model = self.model
         encode = model.encode
-        scored = model.score(
-            [
-                encode(p.text, p.language.code, p.evidence.features() if p.evidence else {})
-                for p in pending
-            ]
-        )
+        encoded = [
+            encode(p.text, p.language.code, p.evidence.features() if p.evidence else {})
+            for p in pending
+        ]
+        scored = model.score(encoded)
+        adjustment = self.adjustment
         decided = [
-            self._decide(p, logits) for p, logits in zip(pending, scored.logits, strict=True)
+            self._decide(p, self._adjusted(logits, code, adjustment))
+            for p, logits, code in zip(pending, scored.logits, encoded, strict=True)
         ]
         pushes = model.contributions(
             "intent",
@@ -207,13 +218,29 @@ class Judge:
             verdicts[p.index] = verdict._replace(reasons=tuple(reasons))
         return verdicts  # type: ignore[return-value]
 
-    def _decide(self, post: _Pending, logits: list[float]) -> Verdict:
+    def _adjusted(
+        self, logits: list[float], encoded: Encoded, adjustment: Adjustment | None
+    ) -> tuple[list[float], float | None]:
+        """The post's scores, and its complaint logit after the brand's correction (if any)."""
+        if adjustment is None:
+            return logits, None
+        return logits, complaint_logit(self.model, logits) + adjustment.logit(*encoded)
+
+    def _decide(self, post: _Pending, scores: tuple[list[float], float | None]) -> Verdict:
         """The verdict from the model's scores; reasons from the evidence are added after."""
         model, text, evidence = self.model, post.text, post.evidence
+        logits, brand_logit = scores
         probabilities = model.probabilities("intent", logits)
+        if brand_logit is not None:  # the brand's labels move the complaint probability
+            probabilities = _with_complaint(probabilities, brand_logit)
         score = probabilities["complaint"]
         forced, ignored = self._override(text)
-        flagged = not ignored and (forced is not None or score >= self.threshold)
+        risks: tuple[str, ...] = ()
+        phrases: list[str] = []
+        if score >= self.threshold * RISK_MARGIN:  # a named hazard or threat halves the bar
+            risks, phrases = _risks(text, post.language.code, model.probabilities("risk", logits))
+        bar = self.threshold * (RISK_MARGIN if phrases else 1.0)
+        flagged = not ignored and (forced is not None or score >= bar)
         ranked = sorted(probabilities.items(), key=lambda kv: -kv[1])
         intent = "complaint" if flagged else next(k for k, _ in ranked if k != "complaint")
         reasons = []
@@ -222,13 +249,10 @@ class Judge:
         if ignored:
             reasons.append("brand says ignore posts with this phrase")
         category = severity = None
-        risks: tuple[str, ...] = ()
         service = False
         if flagged:
             category = forced[1] if forced else _best(model.probabilities("category", logits))
             severity = int(_best(model.probabilities("severity", logits)))
-            risk = model.probabilities("risk", logits)
-            risks = tuple(k for k, p in risk.items() if p >= 0.5)
             service = (
                 self.rules.is_customer_service(text, category, evidence)
                 if evidence is not None
@@ -237,8 +261,11 @@ class Judge:
             reasons.append(
                 f"{category} · severity {severity} ({SEVERITY_WORDS[severity]})"
                 + (f" · risk: {', '.join(risks)}" if risks else "")
+                + (f" (says {', '.join(phrases)})" if phrases else "")
             )
         others = ", ".join(f"{k} {p:.2f}" for k, p in ranked[:3] if k != intent)
+        if not flagged:
+            risks = ()
         reasons.append(f"{intent} {probabilities[intent]:.2f} ({others})")
         reasons.append(_language_reason(post.language))
         return Verdict(
@@ -301,6 +328,14 @@ def _clean(text: str) -> str:
     return text[:MAX_JUDGED]
 
 
+def _with_complaint(probabilities: dict[str, float], logit: float) -> dict[str, float]:
+    """The intents with the complaint probability set from `logit`, the rest rescaled."""
+    complaint = 1.0 / (1.0 + math.exp(-max(min(logit, 60.0), -60.0)))
+    rest = 1.0 - probabilities["complaint"]
+    scale = (1.0 - complaint) / rest if rest > 0 else 0.0
+    return {k: complaint if k == "complaint" else p * scale for k, p in probabilities.items()}
+
+
 def _rival(verdict: Verdict) -> str:
     """The likeliest intent other than the verdict's: what the reasons argue against."""
     return next(k for k, _ in verdict.intents if k != verdict.intent)
@@ -324,9 +359,37 @@ def _sentiment(evidence: Evidence | None, probabilities: dict[str, float]) -> fl
 def _language_reason(language: Language) -> str:
     if language.source == "network":
         return f"language {language.code} (from the network)"
+    if language.source == "words":
+        return f"language {language.code} (English words)"
     if language.source == "default":
         return f"language {language.code} (too short to tell; assumed)"
     return f"language {language.code} (detected, {language.confidence:.2f})"
+
+
+RISK_FILE = Path(__file__).resolve().parent / "data" / "risks.yaml"
+
+
+@cache
+def risk_phrases() -> dict[str, PhraseMatcher[str]]:
+    """Per language, the phrases that put a risk flag on a complaint (rules/data/risks.yaml)."""
+    data = yaml.safe_load(RISK_FILE.read_text(encoding="utf-8"))
+    return {
+        lang: PhraseMatcher([(p, risk) for risk, phrases in risks.items() for p in phrases])
+        for lang, risks in data.items()
+    }
+
+
+def _risks(text: str, lang: str, model: dict[str, float]) -> tuple[tuple[str, ...], list[str]]:
+    """Risk flags from the model (p >= 0.5) and the language's phrases, with the phrases."""
+    found = {k for k, p in model.items() if p >= 0.5}
+    said: list[str] = []
+    matcher = risk_phrases().get(lang)
+    if matcher is not None:
+        for matched, risk in matcher.find(text.lower()):
+            if risk not in {r for r, _ in (s.split(" ", 1) for s in said)}:
+                said.append(f"{risk} {matched!r}")
+            found.add(risk)
+    return tuple(k for k in model if k in found), said
 
 
 @cache

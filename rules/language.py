@@ -29,7 +29,7 @@ _READ = 200  # characters: enough to tell a language, and the identifier's time 
 class Language(NamedTuple):
     code: str  # ISO 639-1 where one exists ("en"), else what the detector says
     confidence: float  # 0..1; 1.0 when the network said so
-    source: str  # "network", "detected" or "default"
+    source: str  # "network", "words" (plainly English), "detected" or "default"
 
     @property
     def supported(self) -> bool:
@@ -46,12 +46,64 @@ def _identifier() -> Any:
         return fasttext.load_model(str(path))
 
 
+# Plainly English posts skip the identifier: plain ASCII with three or more of these words,
+# which no other supported language uses (checked against the corpus in every language).
+_ENGLISH = frozenset(
+    [
+        "the",
+        "and",
+        "my",
+        "you",
+        "your",
+        "this",
+        "that",
+        "with",
+        "have",
+        "not",
+        "but",
+        "they",
+        "what",
+        "why",
+        "when",
+        "how",
+        "it's",
+        "i'm",
+        "don't",
+        "can't",
+        "been",
+        "just",
+        "would",
+        "could",
+        "should",
+        "there",
+        "their",
+        "about",
+        "because",
+    ]
+)
+_ENGLISH_HITS = 3
+
+
+def _plainly_english(text: str) -> bool:
+    if not text.isascii():
+        return False
+    hits = 0
+    for word in text.lower().split()[:40]:
+        if word.strip('.,!?:;"()') in _ENGLISH:
+            hits += 1
+            if hits == _ENGLISH_HITS:
+                return True
+    return False
+
+
 def detect_language(text: str, hint: str | None = None) -> Language:
     """The post's language, from the network's tag when it has one, else from the text."""
     if hint:
         tag = hint.lower().split("-")[0].split("_")[0]
         if tag not in _UNKNOWN_TAGS:
             return Language(tag, 1.0, "network")
+    if _plainly_english(text):
+        return Language("en", 1.0, "words")
     plain = _NOISE.sub(" ", text[:_READ]).strip()
     if len(plain) < _MIN_LETTERS or not _WORD.search(plain):
         return Language("en", 0.0, "default")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -263,7 +264,8 @@ class AlertAction(Base):
 
 
 class MentionLabel(Base):
-    """A person's verdict on a mention (e.g. "not_complaint"), kept for tuning the rules."""
+    """A person's verdict on a mention ("not_complaint", "complaint"): what each brand's
+    own correction to the shipped model learns from (monitor/learning.py)."""
 
     __tablename__ = "mention_labels"
     __table_args__ = (UniqueConstraint("mention_id", "label", name="uq_mention_label"),)
@@ -274,3 +276,14 @@ class MentionLabel(Base):
     source: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class BrandModel(Base):
+    """A brand's correction to the shipped judgement, learned from its team's labels."""
+
+    __tablename__ = "brand_models"
+
+    brand: Mapped[str] = mapped_column(String(128), primary_key=True)
+    labels: Mapped[int] = mapped_column(Integer)  # how many labels it was learned from
+    trained_at: Mapped[datetime]
+    model: Mapped[bytes] = mapped_column(LargeBinary)

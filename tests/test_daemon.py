@@ -134,6 +134,14 @@ def test_scheduler_has_one_job_per_source_and_the_digest_when_enabled(tmp_path, 
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         daemon.stop()
-    assert set(jobs) == {"poll:feed", "engagement", "dispatch", "spikes", "digest", "digest-retry"}
+    assert set(jobs) == {
+        "poll:feed",
+        "engagement",
+        "dispatch",
+        "spikes",
+        "learn",
+        "digest",
+        "digest-retry",
+    }
     assert jobs["poll:feed"].max_instances == 1
     assert "day_of_week='mon'" in str(jobs["digest"].trigger)

@@ -182,8 +182,9 @@ class SlackStore:
         at: datetime,
         snoozed_until: datetime | None = None,
     ) -> SlackMessage:
-        """Log the action, make it the message's status; "not_complaint" also labels the
-        mention for later learning and stops re-reading its engagement."""
+        """Log the action, make it the message's status, and label the mention for the
+        brand's learning: acknowledged or resolved say "complaint", "not_complaint" says no
+        (and stops re-reading its engagement)."""
         with self.sessions.begin() as session:
             message = session.get(SlackMessage, message_id)
             if message is None:
@@ -202,6 +203,8 @@ class SlackStore:
                     at=at,
                 )
             )
+            if status in {"acknowledged", "resolved"} and message.mention_id is not None:
+                self._label(session, message.mention_id, "complaint", user_id, at)
             if status == "not_complaint" and message.mention_id is not None:
                 self._label(session, message.mention_id, "not_complaint", user_id, at)
                 session.execute(
