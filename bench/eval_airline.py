@@ -86,8 +86,9 @@ def macro_f1(pairs: Sequence[tuple[str | None, str]]) -> tuple[float, dict[str, 
 
 
 def load(path: Path) -> list[Row]:
+    """The rows, with the exported text's HTML entities decoded (as a connector does)."""
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return [{**r, "text": html.unescape(r["text"])} for r in csv.DictReader(handle)]
 
 
 def report(

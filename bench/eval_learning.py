@@ -12,6 +12,7 @@ here is saved: the data set stays a measurement.
 from __future__ import annotations
 
 import csv
+import html
 import random
 import sys
 import time
@@ -39,7 +40,7 @@ def main() -> int:
         print(f"{DATA} not found; this evaluation needs the shared data set", file=sys.stderr)
         return 1
     with DATA.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = [{**r, "text": html.unescape(r["text"])} for r in csv.DictReader(handle)]
     tune = [r for r in rows if int(r["tweet_id"]) % 2 == 0]
     check = [r for r in rows if int(r["tweet_id"]) % 2 == 1]
     gold = [r["airline_sentiment"] == "negative" for r in check]

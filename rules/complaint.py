@@ -10,7 +10,6 @@ category the phrases point to. Those are also the reasons a person reads.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,8 +128,6 @@ class ComplaintRules:
 
     def evidence(self, text: str) -> Evidence:
         """What the hand-written rules and VADER see in an English post (see `Evidence`)."""
-        if "&" in text:
-            text = html.unescape(text)
         if "\u2019" in text:  # phones type a curly apostrophe: "can\u2019t"
             text = text.replace("\u2019", "'")
         lowered = text.lower()

@@ -70,9 +70,27 @@ def shape(text: str, words: list[str]) -> dict[str, float]:
     shouted = len(_SHOUTED.findall(text)) if not text.islower() else 0
     return {
         "shape:ends_question": 1.0 if text.rstrip().endswith("?") else 0.0,
+        "shape:starts_handle": 1.0 if text.lstrip().startswith("@") else 0.0,
         "shape:shouting": min(shouted / (len(words) or 1) * 2.0, 1.0),
         "shape:no_words": 0.0 if any(w[:1].isalpha() for w in words) else 1.0,
     }
+
+
+def dense(text: str, words: list[str], evidence: Mapping[str, float]) -> dict[str, float]:
+    """The post's shape, the rules' evidence, and where they meet.
+
+    A linear model cannot see that a question asked in anger ("do you have any pride in
+    your service?") is a complaint while a calm one is not, nor that a negative post
+    addressed to an account differs from a negative post about Mondays: the products of
+    shape and sentiment say it.
+    """
+    out = shape(text, words)
+    out.update(evidence)
+    negative = evidence.get("rule:sentiment_neg", 0.0)
+    if negative:
+        out["mix:question_negative"] = negative * out["shape:ends_question"]
+        out["mix:addressed_negative"] = negative * out["shape:starts_handle"]
+    return out
 
 
 def sparse_names(words: list[str]) -> tuple[list[str], list[str], list[str]]:
@@ -101,7 +119,6 @@ def featurise(text: str, lang: str, evidence: Mapping[str, float]) -> dict[str, 
             weight = 1.0 / math.sqrt(len(block))
             for name in block:
                 features[name] = features.get(name, 0.0) + weight
-    features.update({k: v for k, v in shape(text, words).items() if v})
-    features.update({k: v for k, v in evidence.items() if v})
+    features.update({k: v for k, v in dense(text, words, evidence).items() if v})
     features["lang:" + lang] = 1.0
     return features

@@ -13,7 +13,6 @@ two or three pieces of evidence that moved it most, in words a support agent can
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Sequence
@@ -121,6 +120,8 @@ def _readable(name: str, evidence: Evidence | None) -> str | None:
             return f"sounds positive with its phrases (sentiment {evidence.sentiment:+.2f})"
         return None
     return {
+        "mix:question_negative": "an angry question",
+        "mix:addressed_negative": "negative, and addressed to an account",
         "shape:ends_question": "ends with a question",
         "shape:starts_handle": "addressed to an account",
         "shape:shouting": "written in capitals",
@@ -201,9 +202,17 @@ class Judge:
         ]
         scored = model.score(encoded)
         adjustment = self.adjustment
+        adjusted = [
+            self._adjusted(logits, code, adjustment)
+            for logits, code in zip(scored.logits, encoded, strict=True)
+        ]
+        # Category, severity and risks are read only where a complaint is possible.
+        bar = self.threshold * RISK_MARGIN
+        likely = [i for i, a in enumerate(adjusted) if self._complaint(a) >= bar or self._overrides]
+        heads = scored.all_heads(likely)
         decided = [
-            self._decide(p, self._adjusted(logits, code, adjustment))
-            for p, logits, code in zip(pending, scored.logits, encoded, strict=True)
+            self._decide(p, a, heads.get(i))
+            for i, (p, a) in enumerate(zip(pending, adjusted, strict=True))
         ]
         pushes = model.contributions(
             "intent",
@@ -226,8 +235,20 @@ class Judge:
             return logits, None
         return logits, complaint_logit(self.model, logits) + adjustment.logit(*encoded)
 
-    def _decide(self, post: _Pending, scores: tuple[list[float], float | None]) -> Verdict:
-        """The verdict from the model's scores; reasons from the evidence are added after."""
+    def _complaint(self, scores: tuple[list[float], float | None]) -> float:
+        logits, brand_logit = scores
+        if brand_logit is not None:
+            return 1.0 / (1.0 + math.exp(-max(min(brand_logit, 60.0), -60.0)))
+        return self.model.probabilities("intent", logits)["complaint"]
+
+    def _decide(
+        self,
+        post: _Pending,
+        scores: tuple[list[float], float | None],
+        heads: list[float] | None,
+    ) -> Verdict:
+        """The verdict from the model's scores (`heads`: every head's, when a complaint is
+        possible); reasons from the evidence are added after."""
         model, text, evidence = self.model, post.text, post.evidence
         logits, brand_logit = scores
         probabilities = model.probabilities("intent", logits)
@@ -237,8 +258,8 @@ class Judge:
         forced, ignored = self._override(text)
         risks: tuple[str, ...] = ()
         phrases: list[str] = []
-        if score >= self.threshold * RISK_MARGIN:  # a named hazard or threat halves the bar
-            risks, phrases = _risks(text, post.language.code, model.probabilities("risk", logits))
+        if heads is not None and score >= self.threshold * RISK_MARGIN:  # a risk halves the bar
+            risks, phrases = _risks(text, post.language.code, model.probabilities("risk", heads))
         bar = self.threshold * (RISK_MARGIN if phrases else 1.0)
         flagged = not ignored and (forced is not None or score >= bar)
         ranked = sorted(probabilities.items(), key=lambda kv: -kv[1])
@@ -250,9 +271,9 @@ class Judge:
             reasons.append("brand says ignore posts with this phrase")
         category = severity = None
         service = False
-        if flagged:
-            category = forced[1] if forced else _best(model.probabilities("category", logits))
-            severity = int(_best(model.probabilities("severity", logits)))
+        if flagged and heads is not None:
+            category = forced[1] if forced else _best(model.probabilities("category", heads))
+            severity = int(_best(model.probabilities("severity", heads)))
             service = (
                 self.rules.is_customer_service(text, category, evidence)
                 if evidence is not None
@@ -320,11 +341,10 @@ class _Pending(NamedTuple):
 
 
 def _clean(text: str) -> str:
-    """Text safe to judge: no lone surrogates, HTML entities decoded, bounded length."""
+    """Text safe to judge: no lone surrogates, bounded length. HTML entities are decoded once,
+    by the connector or `clean_text`, never here: "&region=EU" must not become "®ion=EU"."""
     if _SURROGATES.search(text):
         text = _SURROGATES.sub("", text)
-    if "&" in text:
-        text = html.unescape(text)
     return text[:MAX_JUDGED]
 
 

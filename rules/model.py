@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from rules.features import NUMBER, char_grams, shape, tokens
+from rules.features import NUMBER, char_grams, dense, tokens
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "intent_model.npz"
 HEADS = ("intent", "category", "severity", "risk")
@@ -51,11 +51,24 @@ class Scored:
     arithmetic for one post) to a few calls per batch.
     """
 
-    logits: list[list[float]]  # per post, every head's raw scores
+    logits: list[list[float]]  # per post, the intent head's raw scores
     rows: npt.NDArray[np.intp]  # all posts' feature rows, post after post
     values: Floats
     owner: npt.NDArray[np.intp]  # the post each row belongs to
-    gathered: Floats  # the weight rows of `rows`, every head's columns
+    gathered: Floats  # the intent head's weight rows of `rows`
+    starts: list[int]  # where each post's rows begin
+    model: IntentModel
+
+    def all_heads(self, posts: Sequence[int]) -> dict[int, list[float]]:
+        """Every head's raw scores for some posts (the other heads are needed for few)."""
+        if not posts:
+            return {}
+        spans = [(self.starts[p], self.starts[p + 1]) for p in posts]
+        pick = np.concatenate([np.arange(a, b) for a, b in spans])
+        weighted = self.values[pick, None] * self.model.rest_weights[self.rows[pick]]
+        offsets = list(itertools.accumulate((b - a for a, b in spans), initial=0))[:-1]
+        rest = (np.add.reduceat(weighted, offsets, axis=0) + self.model.rest_bias).tolist()
+        return {p: self.logits[p] + r for p, r in zip(posts, rest, strict=True)}
 
 
 class IntentModel:
@@ -81,6 +94,13 @@ class IntentModel:
             np.concatenate([w for _, w, _ in heads.values()], axis=1), dtype=np.float32
         )
         self.bias = np.concatenate([b for _, _, b in heads.values()]).astype(np.float32)
+        # The intent head is read for every post, the others for few: two matrices, so the
+        # gather for every post moves a quarter of the bytes.
+        intent = self.heads["intent"].columns
+        self.intent_weights = np.ascontiguousarray(self.weights[:, intent])
+        self.intent_bias = self.bias[intent]
+        self.rest_weights = np.ascontiguousarray(self.weights[:, intent.stop :])
+        self.rest_bias = self.bias[intent.stop :]
         self.readable = np.array([_is_readable(n) for n in self.vocabulary], dtype=bool)
         self._words: dict[str, tuple[int, int, tuple[int, ...]]] = {}
 
@@ -138,30 +158,30 @@ class IntentModel:
             if chars:
                 rows += chars
                 values += [1.0 / math.sqrt(char_count)] * len(chars)
-        dense = shape(text, words)
-        dense.update(evidence)
-        dense["lang:" + lang] = 1.0
-        for name, value in dense.items():
+        named = dense(text, words, evidence)
+        named["lang:" + lang] = 1.0
+        for name, value in named.items():
             if value and (row := index.get(name, -1)) >= 0:
                 rows.append(row)
                 values.append(value)
         return rows, values
 
     def score(self, encoded: Sequence[Encoded]) -> Scored:
-        """Every head's raw scores for each encoded post."""
+        """The intent head's raw scores for each encoded post (`Scored.all_heads` for more)."""
         counts = [len(rows) for rows, _ in encoded]
         rows = np.fromiter(itertools.chain.from_iterable(r for r, _ in encoded), np.intp)
         values = np.fromiter(itertools.chain.from_iterable(v for _, v in encoded), np.float32)
         owner = np.repeat(np.arange(len(encoded), dtype=np.intp), counts)
-        gathered = self.weights[rows]
+        gathered = self.intent_weights[rows]
         weighted = values[:, None] * gathered
+        starts = list(itertools.accumulate(counts, initial=0))
         if all(counts):  # every post has rows (its language's at least): sum runs of rows
-            starts = np.cumsum([0, *counts[:-1]])
-            sums = np.add.reduceat(weighted, starts, axis=0)
+            sums = np.add.reduceat(weighted, starts[:-1], axis=0)
         else:
-            sums = np.zeros((len(encoded), self.weights.shape[1]), dtype=np.float32)
+            sums = np.zeros((len(encoded), gathered.shape[1]), dtype=np.float32)
             np.add.at(sums, owner, weighted)
-        return Scored((sums + self.bias).tolist(), rows, values, owner, gathered)
+        logits = (sums + self.intent_bias).tolist()
+        return Scored(logits, rows, values, owner, gathered, starts, self)
 
     def probabilities(self, head: str, logits: list[float]) -> dict[str, float]:
         """Class probabilities of one head (softmax, or per-class sigmoid for risks)."""
@@ -193,10 +213,12 @@ class IntentModel:
         """
         spec = self.heads[head]
         out: list[list[tuple[str, float]]] = [[] for _ in chosen]
+        if head != "intent":
+            raise ValueError("reasons are given for the intent head")
         keep = self.readable[scored.rows]
         if not keep.any():
             return out
-        weights = scored.gathered[keep, spec.columns]
+        weights = scored.gathered[keep]
         owner = scored.owner[keep]
         wanted = np.array([spec.classes.index(c) for c in chosen], dtype=np.intp)[owner]
         against = np.array([spec.classes.index(c) for c in rival], dtype=np.intp)[owner]
@@ -304,7 +326,7 @@ def _is_readable(name: str) -> bool:
     if kind == "b":
         words = rest.split(" ")
         return all(w[:1].isalpha() for w in words) and not all(w in _FUNCTION_WORDS for w in words)
-    return kind in {"rule", "shape"}
+    return kind in {"rule", "shape", "mix"}
 
 
 @cache

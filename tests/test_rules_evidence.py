@@ -203,7 +203,7 @@ def test_subjects_change_neither_sentiment_nor_score() -> None:
 
 
 def test_phrases_name_the_matched_words_most_negative_first() -> None:
-    evidence = ACME.evidence("@AcmeHelp on hold for 2 hours &amp; still waiting!!")
+    evidence = ACME.evidence("@AcmeHelp on hold for 2 hours & still waiting!!")
     phrases = [p for p, _ in evidence.phrases]
     assert "'on hold for 2 hours' (wait_time)" in phrases
     assert "'still waiting'" in phrases  # what is awaited decides the category
