@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Engagement
 from connectors.errors import FatalSourceError, RetriableSourceError
-from connectors.reddit import RedditConnector, matcher, search_queries
-from monitor.clock import FixedClock
-from monitor.config import BrandConfig, RedditSourceConfig
+from connectors.reddit import RedditConnector, RedditSourceConfig, matcher, search_queries
+from core.clock import FixedClock
+from core.records import Engagement
+from monitor.config import BrandConfig
 from tests.recorded_api import RecordedAPI, Reply, load_cassette
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reddit"
