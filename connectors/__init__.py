@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from connectors.base import Connector
+from connectors.bluesky import BlueskyConnector
+from connectors.hackernews import HackerNewsConnector
 from connectors.reddit import RedditConnector
 from connectors.replay import ReplayConnector
+from connectors.rss import RssConnector
 from connectors.x import XConnector
 from core.clock import Clock
 from core.settings import BrandTerms, SourceBase
@@ -19,6 +22,9 @@ CONNECTORS: dict[str, type[Connector]] = {
     "replay": ReplayConnector,
     "x": XConnector,
     "reddit": RedditConnector,
+    "bluesky": BlueskyConnector,
+    "hackernews": HackerNewsConnector,
+    "rss": RssConnector,
 }
 
 
