@@ -19,7 +19,6 @@ Why it is built this way:
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 import logging
 import re
@@ -379,7 +378,7 @@ class RedditConnector(Connector):
         return Post(
             network="reddit",
             native_id=name,
-            text=html.unescape(text),
+            text=text,  # praw asks for raw_json=1: Reddit sends it unescaped
             created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
             author=Author(
                 native_id=str(author_id), handle=handle, followers=self._karma.get(str(author_id))
@@ -475,11 +474,27 @@ def matcher(brand: BrandTerms) -> Callable[[str], bool]:
 
 
 def _engagement(data: dict[str, Any]) -> Engagement:
+    """Score and replies. A comment's `num_comments` (when a listing sends it) counts its
+    whole thread, so a comment's replies are only the direct ones it carries itself."""
+    if str(data.get("name", "")).startswith("t1_"):
+        replies = _own_replies(data.get("replies"))
+    else:
+        replies = int(data.get("num_comments") or 0)
     return Engagement(
         likes=int(data.get("score") or 0),
-        replies=int(data.get("num_comments") or 0),
+        replies=replies,
         reposts=int(data.get("num_crossposts") or 0),
     )
+
+
+def _own_replies(replies: Any) -> int:
+    """Direct replies in a comment's embedded `replies` listing ('' when it has none)."""
+    if isinstance(replies, dict):
+        children = (replies.get("data") or {}).get("children") or []
+        return sum(1 for c in children if isinstance(c, dict) and c.get("kind") == "t1")
+    if isinstance(replies, list):  # praw's CommentForest, when praw built one
+        return len(replies)
+    return 0
 
 
 def _permalink(data: dict[str, Any]) -> str:
