@@ -32,10 +32,10 @@ import praw
 import tweepy
 
 from connectors.base import Connector
-from connectors.reddit import RedditConnector
-from connectors.x import TWITTER_EPOCH_MS, XConnector, _HostSession
-from monitor.clock import FixedClock
-from monitor.config import BrandConfig, RedditSourceConfig, XSourceConfig
+from connectors.reddit import RedditConnector, RedditSourceConfig
+from connectors.x import TWITTER_EPOCH_MS, XConnector, XSourceConfig, _HostSession
+from core.clock import FixedClock
+from monitor.config import BrandConfig
 from tests.recorded_api import Recorded, RecordedAPI, Reply
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

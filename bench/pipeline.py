@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from bench.synthetic import posts
-from connectors.base import FetchResult, Post
-from monitor.clock import FixedClock
+from connectors.base import FetchResult
+from core.clock import FixedClock
+from core.records import Post
 from monitor.config import parse_config
 from monitor.pipeline import Pipeline
 from storage.db import open_database

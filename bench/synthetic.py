@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import Author, Engagement, Post
+from core.records import Author, Engagement, Post
 
 OPENERS = ["@KestrelHelp", "Kestrel", "Hey @Kestrel", "So Kestrel", "kestrel fibre", "#kestrel"]
 MIDDLES = [

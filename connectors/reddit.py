@@ -19,7 +19,6 @@ Why it is built this way:
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 import logging
 import re
@@ -28,19 +27,21 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import praw
 import prawcore
 import requests
+from pydantic import Field, SecretStr
 
-from connectors.base import Author, Connector, Engagement, FetchResult, Post
+from connectors.base import Connector, FetchResult
 from connectors.cursor import load_json_cursor
 from connectors.errors import FatalSourceError, RetriableSourceError
 from connectors.ratelimit import RateLimit
 from connectors.x_query import pack, quote
-from monitor.clock import Clock
-from monitor.config import BrandConfig, RedditSourceConfig
+from core.clock import Clock
+from core.records import Author, Engagement, Post
+from core.settings import BrandTerms, SourceBase
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +147,34 @@ class _Poll:
     stopped: RetriableSourceError | None = None
 
 
+class RedditSourceConfig(SourceBase):
+    """Reddit search and comment feeds through an approved app's read-only credentials."""
+
+    required_secrets: ClassVar[dict[str, str]] = {
+        "client_id": "the Reddit app's client id",
+        "client_secret": "the Reddit app's client secret",
+    }
+
+    type: Literal["reddit"]
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    user_agent: str = "brandmon/0.1 (self-hosted brand monitoring)"
+    subreddits: list[str] = Field(default_factory=lambda: ["all"])
+    comment_subreddits: list[str] = Field(default_factory=list)
+    max_pages: int = Field(default=5, ge=1, description="pages of 100 per feed per poll")
+    oauth_url: str = "https://oauth.reddit.com"
+    reddit_url: str = "https://www.reddit.com"
+    timeout_seconds: float = Field(default=20, gt=0)
+
+
 class RedditConnector(Connector):
     """Mentions of the configured brands on Reddit, with karma as reach."""
 
     network = "reddit"
+    config_model = RedditSourceConfig
 
     def __init__(
-        self, config: RedditSourceConfig, brands: Sequence[BrandConfig], *, clock: Clock
+        self, config: RedditSourceConfig, brands: Sequence[BrandTerms], *, clock: Clock
     ) -> None:
         if config.client_id is None or config.client_secret is None:
             raise FatalSourceError("no Reddit app credentials configured", credential=CREDENTIAL)
@@ -184,7 +206,7 @@ class RedditConnector(Connector):
         self.feeds = self._build_feeds(watched)
         self._karma: OrderedDict[str, int | None] = OrderedDict()
 
-    def _build_feeds(self, brands: Sequence[BrandConfig]) -> list[_Feed]:
+    def _build_feeds(self, brands: Sequence[BrandTerms]) -> list[_Feed]:
         feeds: dict[str, _Feed] = {}
         searched = self._reddit.subreddit("+".join(self._config.subreddits))
         for brand in brands:
@@ -356,7 +378,7 @@ class RedditConnector(Connector):
         return Post(
             network="reddit",
             native_id=name,
-            text=html.unescape(text),
+            text=text,  # praw asks for raw_json=1: Reddit sends it unescaped
             created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
             author=Author(
                 native_id=str(author_id), handle=handle, followers=self._karma.get(str(author_id))
@@ -429,13 +451,13 @@ class RedditConnector(Connector):
         self._session.close()
 
 
-def search_queries(brand: BrandConfig) -> list[str]:
+def search_queries(brand: BrandTerms) -> list[str]:
     """Reddit search queries (lucene syntax) for a brand's terms minus its exclusions."""
     exclusions = " ".join(f"NOT {quote(t)}" for t in brand.exclude)
     return pack([quote(t) for t in brand.terms], exclusions, MAX_QUERY_LENGTH)
 
 
-def matcher(brand: BrandConfig) -> Callable[[str], bool]:
+def matcher(brand: BrandTerms) -> Callable[[str], bool]:
     """Does a comment mention the brand (a term or u/handle, whole words) and no exclusion?"""
 
     def words(items: Iterable[str]) -> re.Pattern[str] | None:
@@ -452,11 +474,27 @@ def matcher(brand: BrandConfig) -> Callable[[str], bool]:
 
 
 def _engagement(data: dict[str, Any]) -> Engagement:
+    """Score and replies. A comment's `num_comments` (when a listing sends it) counts its
+    whole thread, so a comment's replies are only the direct ones it carries itself."""
+    if str(data.get("name", "")).startswith("t1_"):
+        replies = _own_replies(data.get("replies"))
+    else:
+        replies = int(data.get("num_comments") or 0)
     return Engagement(
         likes=int(data.get("score") or 0),
-        replies=int(data.get("num_comments") or 0),
+        replies=replies,
         reposts=int(data.get("num_crossposts") or 0),
     )
+
+
+def _own_replies(replies: Any) -> int:
+    """Direct replies in a comment's embedded `replies` listing ('' when it has none)."""
+    if isinstance(replies, dict):
+        children = (replies.get("data") or {}).get("children") or []
+        return sum(1 for c in children if isinstance(c, dict) and c.get("kind") == "t1")
+    if isinstance(replies, list):  # praw's CommentForest, when praw built one
+        return len(replies)
+    return 0
 
 
 def _permalink(data: dict[str, Any]) -> str:

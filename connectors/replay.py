@@ -30,11 +30,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from connectors.base import Author, Connector, Engagement, FetchResult, Post
-from monitor.clock import Clock
-from monitor.config import BrandConfig, ReplaySourceConfig
+from pydantic import Field
+
+from connectors.base import Connector, FetchResult
+from core.clock import Clock
+from core.records import Author, Engagement, Post
+from core.settings import BrandTerms, SourceBase
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +92,29 @@ def parse_line(raw: dict[str, Any], default_network: str) -> tuple[Post, tuple[A
     return post, snapshots
 
 
+class ReplaySourceConfig(SourceBase):
+    """Posts from a JSONL file (see connectors/replay.py for the format)."""
+
+    type: Literal["replay"]
+    path: Path
+    network: str = Field(default="replay", description="network name recorded on the posts")
+    follow_clock: bool = Field(
+        default=True, description="serve only posts whose created_at has passed on the clock"
+    )
+    batch_size: int = Field(default=500, ge=1, description="most posts served per poll")
+
+    def with_base_dir(self, base_dir: Path) -> ReplaySourceConfig:
+        if self.path.is_absolute():
+            return self
+        return self.model_copy(update={"path": base_dir / self.path})
+
+
 class ReplayConnector(Connector):
     network = "replay"
+    config_model = ReplaySourceConfig
 
     def __init__(
-        self, config: ReplaySourceConfig, brands: Sequence[BrandConfig], *, clock: Clock
+        self, config: ReplaySourceConfig, brands: Sequence[BrandTerms], *, clock: Clock
     ) -> None:
         self._config = config
         self._clock = clock

@@ -20,18 +20,20 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import requests
 import tweepy
+from pydantic import Field, SecretStr
 
-from connectors.base import Author, Connector, Engagement, FetchResult, Post
+from connectors.base import Connector, FetchResult
 from connectors.cursor import load_json_cursor
 from connectors.errors import FatalSourceError, RetriableSourceError
 from connectors.ratelimit import RateLimit
 from connectors.x_query import brand_queries
-from monitor.clock import Clock
-from monitor.config import BrandConfig, XSourceConfig
+from core.clock import Clock
+from core.records import Author, Engagement, Post
+from core.settings import BrandTerms, SourceBase
 
 log = logging.getLogger(__name__)
 
@@ -110,13 +112,30 @@ class _Run:
             self.oldest = min(self.oldest or value, value)
 
 
+class XSourceConfig(SourceBase):
+    """Recent search on X API v2 with an app's bearer token."""
+
+    required_secrets: ClassVar[dict[str, str]] = {"bearer_token": "the X API bearer token"}
+
+    type: Literal["x"]
+    bearer_token: SecretStr | None = None
+    base_url: str = "https://api.x.com"
+    max_pages: int = Field(default=5, ge=1, description="pages of 100 per query per poll")
+    include_retweets: bool = False
+    max_query_length: int = Field(
+        default=512, ge=64, le=4096, description="the API plan's query limit; longer are split"
+    )
+    timeout_seconds: float = Field(default=20, gt=0)
+
+
 class XConnector(Connector):
     """Mentions of the configured brands on X, with author reach and engagement."""
 
     network = "x"
+    config_model = XSourceConfig
 
     def __init__(
-        self, config: XSourceConfig, brands: Sequence[BrandConfig], *, clock: Clock
+        self, config: XSourceConfig, brands: Sequence[BrandTerms], *, clock: Clock
     ) -> None:
         if config.bearer_token is None:
             raise FatalSourceError("no X bearer token configured", credential=CREDENTIAL)

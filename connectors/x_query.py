@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from monitor.config import BrandConfig
+from core.settings import BrandTerms
 
 _BARE = re.compile(r"[\w#$@]+")
 
@@ -51,7 +51,7 @@ def pack(clauses: list[str], suffix: str, limit: int, *, joiner: str = " OR ") -
     return queries
 
 
-def brand_queries(brand: BrandConfig, *, include_retweets: bool, limit: int) -> list[str]:
+def brand_queries(brand: BrandTerms, *, include_retweets: bool, limit: int) -> list[str]:
     """The recent-search queries that together find every mention of `brand` on X."""
     handles = brand.handles.get("x", [])
     clauses = list(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from monitor.clock import Clock
+from core.clock import Clock
 from monitor.drafts import ReplyDrafter
 from storage.models import Alert, Author, Mention
 from storage.repository import Repository

@@ -40,7 +40,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from monitor.clock import SystemClock
+    from core.clock import SystemClock
     from monitor.daemon import Daemon
     from monitor.sinks import build_sink
     from storage.db import open_database
@@ -111,7 +111,7 @@ def cmd_viral(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from monitor.clock import SystemClock
+    from core.clock import SystemClock
     from monitor.status import print_status
 
     config = load_config(find_config(args.config))

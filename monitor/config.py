@@ -7,6 +7,8 @@ naming the file and the key instead of a silently ignored setting. Secrets are w
 
 from __future__ import annotations
 
+import functools
+import operator
 import os
 import re
 from datetime import time
@@ -15,8 +17,6 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from connectors import CONNECTORS
+from core.settings import Strict
 from rules.settings import RuleOverrides
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -36,10 +38,6 @@ class ConfigError(Exception):
     def __init__(self, file: str, key: str, reason: str) -> None:
         super().__init__(f"{file}: {key}: {reason}" if key else f"{file}: {reason}")
         self.file, self.key, self.reason = file, key, reason
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class BrandConfig(Strict):
@@ -60,52 +58,10 @@ class BrandConfig(Strict):
         return {net: [h.lstrip("@") for h in hs] for net, hs in value.items()}
 
 
-class SourceBase(Strict):
-    enabled: bool = True
-    interval_seconds: float = Field(default=120, gt=0)
-    jitter_seconds: float = Field(default=5, ge=0)
-    brand: str | None = Field(default=None, description="restrict to one brand; default all")
-
-
-class ReplaySourceConfig(SourceBase):
-    """Posts from a JSONL file (see connectors/replay.py for the format)."""
-
-    type: Literal["replay"]
-    path: Path
-    network: str = Field(default="replay", description="network name recorded on the posts")
-    follow_clock: bool = Field(
-        default=True, description="serve only posts whose created_at has passed on the clock"
-    )
-    batch_size: int = Field(default=500, ge=1, description="most posts served per poll")
-
-
-class XSourceConfig(SourceBase):
-    type: Literal["x"]
-    bearer_token: SecretStr | None = None
-    base_url: str = "https://api.x.com"
-    max_pages: int = Field(default=5, ge=1, description="pages of 100 per query per poll")
-    include_retweets: bool = False
-    max_query_length: int = Field(
-        default=512, ge=64, le=4096, description="the API plan's query limit; longer are split"
-    )
-    timeout_seconds: float = Field(default=20, gt=0)
-
-
-class RedditSourceConfig(SourceBase):
-    type: Literal["reddit"]
-    client_id: SecretStr | None = None
-    client_secret: SecretStr | None = None
-    user_agent: str = "brandmon/0.1 (self-hosted brand monitoring)"
-    subreddits: list[str] = Field(default_factory=lambda: ["all"])
-    comment_subreddits: list[str] = Field(default_factory=list)
-    max_pages: int = Field(default=5, ge=1, description="pages of 100 per feed per poll")
-    oauth_url: str = "https://oauth.reddit.com"
-    reddit_url: str = "https://www.reddit.com"
-    timeout_seconds: float = Field(default=20, gt=0)
-
-
+# Every registered connector's settings model, told apart by its `type` key.
 SourceConfig = Annotated[
-    ReplaySourceConfig | XSourceConfig | RedditSourceConfig, Field(discriminator="type")
+    functools.reduce(operator.or_, (c.config_model for c in CONNECTORS.values())),
+    Field(discriminator="type"),
 ]
 
 
@@ -330,13 +286,9 @@ def _required_secrets(config: AppConfig) -> dict[str, str]:
     """Secret keys that enabled features cannot work without: dotted key -> what it is for."""
     needed: dict[str, str] = {}
     for name, source in config.sources.items():
-        if not source.enabled:
-            continue
-        if isinstance(source, XSourceConfig):
-            needed[f"sources.{name}.bearer_token"] = "the X API bearer token"
-        elif isinstance(source, RedditSourceConfig):
-            needed[f"sources.{name}.client_id"] = "the Reddit app's client id"
-            needed[f"sources.{name}.client_secret"] = "the Reddit app's client secret"
+        if source.enabled:
+            for key, purpose in source.required_secrets.items():
+                needed[f"sources.{name}.{key}"] = purpose
     if config.alerting.sink == "slack":
         needed["alerting.slack.bot_token"] = "the Slack bot token"
     if config.digest.enabled and config.digest.smtp.username:
@@ -377,12 +329,7 @@ def parse_config(raw: Any, *, file: str = "<config>", base_dir: Path | None = No
 
 
 def _resolve_paths(config: AppConfig, base_dir: Path) -> AppConfig:
-    sources = {
-        name: source.model_copy(update={"path": base_dir / source.path})
-        if isinstance(source, ReplaySourceConfig) and not source.path.is_absolute()
-        else source
-        for name, source in config.sources.items()
-    }
+    sources = {name: source.with_base_dir(base_dir) for name, source in config.sources.items()}
     storage = config.storage
     prefix = "sqlite:///"
     if storage.url.startswith(prefix) and not storage.url.startswith(prefix + "/"):

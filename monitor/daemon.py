@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from connectors import build_connector
 from connectors.base import Connector
 from connectors.errors import FatalSourceError, RetriableSourceError
+from core.clock import Clock
 from monitor.alerts import AlertSink, Dispatcher, backoff_seconds
-from monitor.clock import Clock
 from monitor.config import AppConfig, ConfigError
 from monitor.digest.service import RETRY_INTERVAL_SECONDS, digest_cron_trigger, send_due_digest
 from monitor.drafts import ReplyDrafter

@@ -16,7 +16,7 @@ from typing import TextIO
 from sqlalchemy import func, select
 
 from connectors.replay import ReplayConnector
-from monitor.clock import CompressedClock
+from core.clock import CompressedClock
 from monitor.config import load_config
 from monitor.console_sink import ConsoleSink
 from monitor.daemon import Daemon

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from monitor.clock import Clock
+from core.clock import Clock
 from monitor.config import AppConfig
 from rules.brand_model import Adjustment, fit_adjustment
 from rules.judge import Judge

@@ -11,7 +11,7 @@ import logging
 import re
 import unicodedata
 
-from connectors.base import Post
+from core.records import Post
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.base import FetchResult, Post
-from monitor.clock import Clock
+from connectors.base import FetchResult
+from core.clock import Clock
+from core.records import Post
 from monitor.config import AppConfig
 from monitor.matching import BrandMatcher, build_matchers
 from monitor.normalise import RejectedPostError, normalise

@@ -19,7 +19,7 @@ from rules.replies import suggest_reply
 
 def brand_judge(config: AppConfig, brand: str, *, file: str) -> Judge:
     """The judge the daemon uses for `brand`, with its stored learned correction."""
-    from monitor.clock import SystemClock
+    from core.clock import SystemClock
     from monitor.learning import BrandLearner
     from storage.db import open_database
     from storage.labels import LabelStore

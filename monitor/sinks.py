@@ -6,8 +6,8 @@ from typing import TextIO
 
 from sqlalchemy import Engine
 
+from core.clock import Clock, SystemClock
 from monitor.alerts import AlertSink
-from monitor.clock import Clock, SystemClock
 from monitor.config import AppConfig
 from monitor.console_sink import ConsoleSink
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
 
-from monitor.clock import Clock
+from core.clock import Clock
 from monitor.config import AppConfig
 from rules.spike import SpikeDecision, evaluate_latest, explain_spike
 from storage.models import Alert, Mention

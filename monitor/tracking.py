@@ -13,8 +13,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 
-from connectors.base import Connector, Engagement
-from monitor.clock import Clock
+from connectors.base import Connector
+from core.clock import Clock
+from core.records import Engagement
 from monitor.config import AppConfig
 from monitor.history import Baselines
 from rules.viral import Snapshot, assess_risk, next_check_at

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Engagement, Post
+from core.records import Engagement, Post
 from storage.bulk import BulkInsert
 from storage.models import Alert, Author, EngagementSnapshot, Mention, SourceState
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from monitor.clock import FixedClock
+from core.clock import FixedClock
 from storage.db import open_database
 from storage.repository import Repository
 from tests.fake_slack import FakeSlack

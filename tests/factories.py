@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from connectors.base import Author, Engagement, Post
+from core.records import Author, Engagement, Post
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 

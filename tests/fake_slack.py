@@ -29,9 +29,9 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import Engine, select
 from websockets.sync.server import ServerConnection, serve
 
-from connectors.base import Engagement
+from core.clock import FixedClock
+from core.records import Engagement
 from monitor.alerts import Dispatcher
-from monitor.clock import FixedClock
 from monitor.config import AppConfig, parse_config
 from monitor.slack import SlackSink
 from storage.models import Alert, Mention

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from core.clock import FixedClock
 from monitor.alerts import AlertView, Delivery, Dispatcher, SinkBlockedError, SinkRetryError
-from monitor.clock import FixedClock
 from monitor.config import parse_config
 from monitor.drafts import ReplyDrafter
 from storage.models import Mention

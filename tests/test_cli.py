@@ -90,7 +90,7 @@ def test_run_once_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_source_health(failures: int, success_minutes_ago: int, expected: tuple) -> None:
     from datetime import timedelta
 
-    from monitor.config import ReplaySourceConfig
+    from connectors.replay import ReplaySourceConfig
     from monitor.status import source_health
     from storage.models import SourceState
     from tests.factories import T0

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from connectors.x import XSourceConfig
 from monitor.cli import main
-from monitor.config import ConfigError, XSourceConfig, find_config, load_config
+from monitor.config import ConfigError, find_config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = {

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Engagement
 from connectors.errors import FatalSourceError, RetriableSourceError
-from connectors.reddit import RedditConnector, matcher, search_queries
-from monitor.clock import FixedClock
-from monitor.config import BrandConfig, RedditSourceConfig
+from connectors.reddit import RedditConnector, RedditSourceConfig, matcher, search_queries
+from core.clock import FixedClock
+from core.records import Engagement
+from monitor.config import BrandConfig
 from tests.recorded_api import RecordedAPI, Reply, load_cassette
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reddit"
@@ -158,9 +158,12 @@ def test_maps_submissions_comments_brand_replies_and_karma(
         "t3_1cha3x1",
         "t3_1cha3x1",
     )
-    assert (
-        reply.text == "Sorry to hear this u/jane_r, please DM us your order number & we'll sort it."
+    # praw asks for raw_json=1, so the text arrives unescaped and must not be decoded again
+    assert reply.text == (
+        "Sorry to hear this u/jane_r, please DM us your order number & we'll sort it. "
+        "Details: acme.example/help?order=1&region=EU"
     )
+    assert reply.engagement.replies == 0  # not the thread's 23 comments
     deleted = posts["t3_1cha2k9"]
     assert (deleted.author.handle, deleted.author.followers) == ("", None)
     assert posts["t3_1cha1zz"].author.followers is None  # karma lookup did not know this one

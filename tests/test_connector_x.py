@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Engagement
 from connectors.errors import FatalSourceError, RetriableSourceError
-from connectors.x import XConnector, snowflake_time
+from connectors.x import XConnector, XSourceConfig, snowflake_time
 from connectors.x_query import brand_queries, pack, quote
-from monitor.clock import FixedClock
-from monitor.config import BrandConfig, XSourceConfig
+from core.clock import FixedClock
+from core.records import Engagement
+from monitor.config import BrandConfig
 from tests.recorded_api import RecordedAPI, Reply, load_cassette, read_jsonl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from connectors.base import Connector, Engagement, FetchResult
+from connectors.base import Connector, FetchResult
 from connectors.errors import FatalSourceError, RetriableSourceError
+from core.clock import FixedClock
+from core.records import Engagement
 from monitor.alerts import AlertView, Delivery
-from monitor.clock import FixedClock
 from monitor.config import load_config
 from monitor.daemon import Daemon
 from storage.db import open_database

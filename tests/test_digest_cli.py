@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
-from monitor.clock import FixedClock
+from core.clock import FixedClock
 from monitor.config import parse_config
 from monitor.digest import ledger
 from monitor.digest.cli import add_digest_command, run_digest

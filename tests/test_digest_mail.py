@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine
 
-from monitor.clock import FixedClock
+from core.clock import FixedClock
 from monitor.config import AppConfig, parse_config
 from monitor.digest import ledger
 from monitor.digest.render import clean_text, explain_spike, metrics

@@ -119,7 +119,7 @@ REDDIT_POST = thing(
     "abc123",
     600,
     "jane_r",
-    title="Acme refund: 3 weeks &amp; nothing",
+    title="Acme refund: 3 weeks & nothing",
     selftext="",
     num_comments=4,
 )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from connectors.base import Engagement
+from core.records import Engagement
 from monitor.history import RELEARN, Baselines, example
 from rules.viral import PRIOR
 from storage.models import Mention

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from monitor.clock import FixedClock
+from core.clock import FixedClock
 from monitor.config import AppConfig
 from monitor.learning import BrandLearner
 from monitor.pipeline import Pipeline

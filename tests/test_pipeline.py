@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.base import FetchResult
-from monitor.clock import FixedClock
+from core.clock import FixedClock
 from monitor.config import parse_config
 from monitor.pipeline import Pipeline
 from storage.repository import Repository

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from connectors.replay import ReplayConnector
-from monitor.clock import FixedClock
-from monitor.config import ReplaySourceConfig
+from connectors.replay import ReplayConnector, ReplaySourceConfig
+from core.clock import FixedClock
 from tests.factories import T0, feed_record, write_feed
 
 

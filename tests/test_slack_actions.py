@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from core.clock import FixedClock
 from monitor.alerts import Dispatcher
-from monitor.clock import FixedClock
 from monitor.slack import SlackSink, SocketModeHandle, start_socket_mode
 from monitor.slack.actions import ActionHandler
 from monitor.slack.blocks import Action

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from monitor.clock import FixedClock
+from core.clock import FixedClock
 from monitor.config import QuietHours
 from monitor.slack.noise import QuietHoursWindow
 from monitor.slack.store import SlackStore

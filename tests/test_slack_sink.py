@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from core.clock import FixedClock
 from monitor.alerts import AlertView, Dispatcher
-from monitor.clock import FixedClock
 from monitor.config import parse_config
 from monitor.daemon import Daemon
 from monitor.sinks import build_sink

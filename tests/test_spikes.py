@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from monitor.clock import FixedClock
+from core.clock import FixedClock
 from monitor.config import parse_config
 from monitor.spikes import SpikeWatch
 from storage.models import Alert

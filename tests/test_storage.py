@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from connectors.base import Engagement
-from monitor.clock import FixedClock
+from core.clock import FixedClock
+from core.records import Engagement
 from storage.models import Alert, Base, EngagementSnapshot, Mention
 from storage.repository import NewMention, Repository
 from tests.factories import make_post

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from monitor.clock import FixedClock
+from core.clock import FixedClock
 from monitor.config import load_config
 from monitor.daemon import Daemon
 from storage.db import open_database

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from monitor.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock
 from monitor.config import AppConfig, find_config, load_config
 from monitor.digest.period import Week, parse_week, week_at
 from monitor.errors import InputError

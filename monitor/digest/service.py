@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
+from core.clock import Clock
 from monitor.alerts import backoff_seconds
-from monitor.clock import Clock
 from monitor.config import AppConfig
 from monitor.digest import ledger, mailer
 from monitor.digest.charts import Chart, draw_all

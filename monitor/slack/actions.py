@@ -27,7 +27,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import Engine
 
-from monitor.clock import Clock
+from core.clock import Clock
 from monitor.config import AppConfig
 from monitor.slack.blocks import STATUS_AFTER, Action
 from monitor.slack.client import make_client

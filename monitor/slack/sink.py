@@ -26,8 +26,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
+from core.clock import Clock
 from monitor.alerts import AlertView, Delivery, SinkRetryError
-from monitor.clock import Clock
 from monitor.config import AppConfig
 from monitor.slack import text
 from monitor.slack.blocks import (
