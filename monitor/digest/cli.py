@@ -37,7 +37,7 @@ def add_digest_command(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _brands(config: AppConfig, name: str | None) -> list[str]:
-    names = [b.name for b in config.brands]
+    names = [b.name for b in config.brands if not b.competitor]
     if name is None:
         return names
     if name not in names:
