@@ -316,7 +316,7 @@ def _week(seed: Seed, week: Week) -> WeekFigures:
     for a in seed.alerts:
         if a["brand"] == BRAND and week.start <= a["created_at"] < week.end:
             alerts[a["kind"]] = alerts.get(a["kind"], 0) + 1
-    answered = []
+    answered: list[tuple[dict[str, Any], float]] = []
     for r in rows:
         replies = [
             b["created_at"]
@@ -468,6 +468,25 @@ def assert_same_figures(got: Figures, want: Figures) -> None:
 # -- tests ----------------------------------------------------------------------------------------
 
 
+def _median_by_network(seed: Seed, week: Week) -> list[tuple[str, int, float]]:
+    delays: dict[str, list[float]] = {}
+    for r in seed.mentions:
+        replies = [
+            b["created_at"]
+            for b in seed.mentions
+            if b["brand"] == BRAND
+            and b["from_brand"]
+            and b["network"] == r["network"]
+            and b["in_reply_to"] == r["native_id"]
+        ]
+        if _in(r, week) and replies:
+            delay = (min(replies) - r["created_at"]).total_seconds()
+            delays.setdefault(r["network"], []).append(delay)
+    return sorted(
+        ((n, len(d), statistics.median(d)) for n, d in delays.items()), key=lambda x: (-x[1], x[0])
+    )
+
+
 def test_figures_match_the_reference(engine: Engine) -> None:
     seed = make_seed()
     seed_database(engine, seed)
@@ -483,6 +502,11 @@ def test_figures_match_the_reference(engine: Engine) -> None:
     assert want.viral_posts[0].peak_risk >= 85  # peak risk, though the latest decayed to 5
     assert_same_figures(got, want)
     assert len(got.voices) == 2
+    by_network = [
+        (r.network, r.answered, round(r.median_seconds, 3)) for r in got.replies_by_network
+    ]
+    assert by_network == _median_by_network(seed, WEEK)
+    assert len(by_network) == 2
     assert got.voices[1].this.mentions == 5
 
 

@@ -50,8 +50,8 @@ def _new() -> tuple[Figure, Axes]:
 
 
 def _legend(axes: Axes) -> None:
-    """Above the plot, where it can never hide a bar."""
-    axes.legend(fontsize=FONT_PT, frameon=False, ncols=2, loc="lower left", bbox_to_anchor=(0, 1))
+    """Above the plot, where it can never hide a bar, and across the whole figure's width."""
+    axes.figure.legend(fontsize=FONT_PT, frameon=False, ncols=2, loc="outside upper left")
 
 
 def _png(figure: Figure) -> bytes:

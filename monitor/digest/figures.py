@@ -259,21 +259,27 @@ def _by_others(brand: str, start: datetime, end: datetime) -> list[ColumnElement
 
 
 def _days(engine: Engine, brand: str, bounds: list[datetime]) -> list[Any]:
-    """Per local day: one indexed range scan each, glued with UNION ALL.
+    """Per local day, network, language and category: one indexed range scan per day, glued
+    with UNION ALL. The one pass over the mentions that gives the days, the categories and
+    the split by network and language.
 
     Faster than GROUP BY over a CASE of the day boundaries, which makes SQLite sort every
     row into a temporary B-tree.
     """
     sentiment = Mention.sentiment
+    group = (Mention.network, Mention.lang, Mention.category)
     parts = [
         select(
             literal(i).label("bucket"),
+            *group,
             func.count().label("mentions"),
             _count_if(Mention.flagged == true()).label("complaints"),
             _count_if(sentiment >= POSITIVE).label("positive"),
             _count_if(and_(sentiment > NEGATIVE, sentiment < POSITIVE)).label("neutral"),
             _count_if(sentiment <= NEGATIVE).label("negative"),
-        ).where(*_by_others(brand, start, end))
+        )
+        .where(*_by_others(brand, start, end))
+        .group_by(*group)
         for i, start, end in _ranges(bounds)
     ]
     with engine.connect() as conn:
@@ -302,34 +308,11 @@ def _is_complaint() -> ColumnElement[bool]:
     return and_(Mention.flagged == true(), not_(labelled))
 
 
-def _categories(engine: Engine, brand: str, weeks: list[datetime]) -> list[Any]:
-    parts = [
-        select(literal(i).label("bucket"), Mention.category, func.count().label("n"))
-        .where(*_by_others(brand, start, end), Mention.flagged == true())
-        .group_by(Mention.category)
-        for i, start, end in _ranges(weeks)
-    ]
-    with engine.connect() as conn:
-        return list(conn.execute(union_all(*parts)))
-
-
 def _alerts(engine: Engine, brand: str, weeks: list[datetime]) -> list[Any]:
     parts = [
         select(literal(i).label("bucket"), Alert.kind, func.count().label("n"))
         .where(Alert.brand == brand, Alert.created_at >= start, Alert.created_at < end)
         .group_by(Alert.kind)
-        for i, start, end in _ranges(weeks)
-    ]
-    with engine.connect() as conn:
-        return list(conn.execute(union_all(*parts)))
-
-
-def _split(engine: Engine, brand: str, weeks: list[datetime], column: Any) -> list[Any]:
-    """Mentions per value of `column` (network, language) in each week."""
-    parts = [
-        select(literal(i).label("bucket"), column.label("value"), func.count().label("n"))
-        .where(*_by_others(brand, start, end))
-        .group_by(column)
         for i, start, end in _ranges(weeks)
     ]
     with engine.connect() as conn:
@@ -447,10 +430,9 @@ def _viral(engine: Engine, brand: str, weeks: list[datetime], limit: int) -> tup
     return [int(counts.get(0, 0)), int(counts.get(1, 0))], chosen
 
 
-def _response_rows(
-    engine: Engine, brand: str, weeks: list[datetime], *, by_network: bool = False
-) -> list[Any]:
-    """Per week (and network): the reply delays at the percentile positions, with totals.
+def _response_rows(engine: Engine, brand: str, weeks: list[datetime]) -> list[Any]:
+    """Per week, and per week and network: the reply delays at the percentile positions,
+    with the totals (rn/n rank within the week, rn_net/n_net within its network).
 
     The brand's replies are few, so the query starts from them: the first reply to each post
     (MIN per network and in_reply_to), then the post it answers, a unique-index lookup.
@@ -489,25 +471,35 @@ def _response_rows(
     )
     delay = _seconds_between(engine, answered.c.created_at, answered.c.replied_at)
     bucket = case((answered.c.created_at < weeks[1], 0), else_=1)
-    network = answered.c.network if by_network else literal("")
-    per_week = {"partition_by": [bucket, network]}
+    per_week = {"partition_by": bucket}
+    per_network = {"partition_by": [bucket, answered.c.network]}
     complaint = answered.c.flagged == true()
     ranked = select(
         bucket.label("bucket"),
-        network.label("network"),
+        answered.c.network,
         delay.label("delay"),
         func.row_number().over(order_by=delay, **per_week).label("rn"),
         func.count().over(**per_week).label("n"),
+        func.row_number().over(order_by=delay, **per_network).label("rn_net"),
+        func.count().over(**per_network).label("n_net"),
         func.sum(case((complaint, 1), else_=0)).over(**per_week).label("complaints"),
         func.sum(case((and_(complaint, delay <= WITHIN_SECONDS), 1), else_=0))
         .over(**per_week)
         .label("fast"),
     ).subquery("ranked")
-    n = ranked.c.n
-    positions = [(n - 1) // 2, n // 2, (9 * (n - 1)) // 10, (9 * (n - 1) + 9) // 10]
-    query = select(ranked).where(or_(*[ranked.c.rn - 1 == p for p in positions]))
+    wanted = [
+        rank - 1 == position
+        for rank, n in ((ranked.c.rn, ranked.c.n), (ranked.c.rn_net, ranked.c.n_net))
+        for position in _positions(n)
+    ]
+    query = select(ranked).where(or_(*wanted))
     with engine.connect() as conn:
         return list(conn.execute(query))
+
+
+def _positions(n: Any) -> list[Any]:
+    """The 0-based ranks the 50th and 90th percentiles of n delays interpolate between."""
+    return [(n - 1) // 2, n // 2, (9 * (n - 1)) // 10, (9 * (n - 1) + 9) // 10]
 
 
 def _is_complaint_of(m: Any) -> ColumnElement[bool]:
@@ -522,15 +514,15 @@ def _percentile(delays: dict[int, float], n: int, tenths: int) -> float:
     return delays[low] + (delays[high] - delays[low]) * rest / 10
 
 
-def _responses(rows: list[Any]) -> dict[tuple[int, str], Responses]:
-    grouped: dict[tuple[int, str], list[Any]] = defaultdict(list)
+def _responses(rows: list[Any]) -> dict[int, Responses]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
-        grouped[row.bucket, row.network].append(row)
-    result: dict[tuple[int, str], Responses] = {}
-    for key, week_rows in grouped.items():
+        grouped[row.bucket].append(row)
+    result: dict[int, Responses] = {}
+    for bucket, week_rows in grouped.items():
         delays = {row.rn - 1: float(row.delay) for row in week_rows}
         head = week_rows[0]
-        result[key] = Responses(
+        result[bucket] = Responses(
             answered=head.n,
             answered_complaints=int(head.complaints),
             complaints_within_hour=int(head.fast),
@@ -538,6 +530,23 @@ def _responses(rows: list[Any]) -> dict[tuple[int, str], Responses]:
             p90_seconds=_percentile(delays, head.n, 9),
         )
     return result
+
+
+def _replies_by_network(rows: list[Any]) -> list[NetworkReplies]:
+    """This week's (bucket 1) answered mentions and median first reply, per network."""
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        if row.bucket == 1:
+            grouped[row.network].append(row)
+    replies = [
+        NetworkReplies(
+            network,
+            net_rows[0].n_net,
+            _percentile({r.rn_net - 1: float(r.delay) for r in net_rows}, net_rows[0].n_net, 5),
+        )
+        for network, net_rows in grouped.items()
+    ]
+    return sorted(replies, key=lambda r: (-r.answered, r.network))
 
 
 def _posts(engine: Engine, chosen: Any, order_by: list[Any]) -> list[PostRow]:
@@ -654,8 +663,11 @@ def _term_texts(
         return list(conn.scalars(query.limit(2 * TERM_SAMPLE)))
 
 
-def _counted(rows: list[Any], bucket: int) -> dict[str, int]:
-    counts = {str(r.value or "unknown"): int(r.n) for r in rows if r.bucket == bucket}
+def _positive(week: WeekFigures) -> int:
+    return sum(d.positive for d in week.days)
+
+
+def _ranked(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -674,17 +686,28 @@ def collect(
     prev = week.previous()
     bounds = prev.bounds[:-1] + week.bounds
     weeks = [prev.start, week.start, week.end]
-    day_rows = {row.bucket: row for row in _days(engine, brand, bounds)}
+    day_totals: dict[int, list[int]] = defaultdict(lambda: [0] * 5)
+    categories: list[dict[str, int]] = [{}, {}]
+    splits: list[list[dict[str, int]]] = [[{}, {}], [{}, {}]]  # [network, lang][week]
+    for row in _days(engine, brand, bounds):
+        counts = [int(v) for v in row[4:]]
+        day_totals[row.bucket] = [
+            a + b for a, b in zip(day_totals[row.bucket], counts, strict=True)
+        ]
+        bucket = int(row.bucket >= 7)
+        if counts[1]:
+            key = row.category or "other"
+            categories[bucket][key] = categories[bucket].get(key, 0) + counts[1]
+        for split, value in zip(splits, (row.network, row.lang), strict=True):
+            name = str(value or "unknown")
+            split[bucket][name] = split[bucket].get(name, 0) + counts[0]
     labelled = _not_complaints(engine, brand, prev.start, week.end)
     labelled_days = [bisect_right(bounds, at) - 1 for at, _ in labelled]
     days = []
     for i, day in enumerate(prev.days + week.days):
-        values = [int(v) for v in day_rows[i][1:]] if i in day_rows else [0] * 5
+        values = list(day_totals[i]) if i in day_totals else [0] * 5
         values[1] -= labelled_days.count(i)
         days.append(DayCounts(day, *values))
-    categories: list[dict[str, int]] = [{}, {}]
-    for row in _categories(engine, brand, weeks):
-        categories[row.bucket][row.category or "other"] = row.n
     not_complaints = [0, 0]
     for at, category in labelled:
         bucket = int(at >= week.start)
@@ -699,9 +722,8 @@ def collect(
     support: list[dict[str, int]] = [{}, {}]
     for row in _support(engine, brand, weeks):
         support[row.bucket][row.action] = row.n
-    responses = _responses(_response_rows(engine, brand, weeks))
-    networks = _split(engine, brand, weeks, Mention.network)
-    languages = _split(engine, brand, weeks, Mention.lang)
+    response_rows = _response_rows(engine, brand, weeks)
+    responses = _responses(response_rows)
     viral_counts, viral_chosen = _viral(engine, brand, weeks, top_posts)
     author_rows = [_authors(engine, brand, start, end, top_posts) for start, end in pairwise(weeks)]
     last, this = (
@@ -709,13 +731,13 @@ def collect(
             days[i * 7 : i * 7 + 7],
             categories[i],
             alerts[i],
-            responses.get((i, ""), Responses()),
+            responses.get(i, Responses()),
             viral=viral_counts[i],
             not_complaints=not_complaints[i],
             authors=int(author_rows[i][0].authors) if author_rows[i] else 0,
             reach=int(author_rows[i][0].reach) if author_rows[i] else 0,
-            networks=_counted(networks, i),
-            languages=_counted(languages, i),
+            networks=_ranked(splits[0][i]),
+            languages=_ranked(splits[1][i]),
             support=support[i],
         )
         for i in (0, 1)
@@ -726,7 +748,6 @@ def collect(
         _term_texts(engine, brand, *weeks[:2], mentions=last.mentions, spikes=spikes[0]),
         ignore=ignore_terms,
     )
-    by_network = _responses(_response_rows(engine, brand, weeks, by_network=True))
     by_peak = [viral_chosen.c.peak.desc(), viral_chosen.c.id]
     with engine.connect() as conn:
         peaks = list(conn.execute(select(viral_chosen).order_by(*by_peak)))
@@ -734,13 +755,20 @@ def collect(
         ViralPost(post, float(row.peak), bool(row.escalated))
         for row, post in zip(peaks, _posts(engine, viral_chosen, by_peak), strict=True)
     ]
-    names = [brand, *competitors]
     voice = {
-        (r.brand, r.bucket): Voice(*(int(v) for v in r[2:])) for r in _voices(engine, names, weeks)
+        (r.brand, r.bucket): Voice(*(int(v) for v in r[2:]))
+        for r in (_voices(engine, list(competitors), weeks) if competitors else [])
     }
     voices = [
-        BrandVoice(name, b > 0, voice.get((b, 1), Voice()), voice.get((b, 0), Voice()))
-        for b, name in enumerate(names)
+        BrandVoice(
+            brand,
+            False,
+            *(Voice(w.mentions, _positive(w), w.negative, w.scored) for w in (this, last)),
+        ),
+        *(
+            BrandVoice(name, True, voice.get((b, 1), Voice()), voice.get((b, 0), Voice()))
+            for b, name in enumerate(competitors)
+        ),
     ]
     return Figures(
         brand=brand,
@@ -758,13 +786,6 @@ def collect(
             for r in author_rows[1]
         ],
         trending=trending,
-        replies_by_network=sorted(
-            (
-                NetworkReplies(net, r.answered, r.median_seconds or 0.0)
-                for (bucket, net), r in by_network.items()
-                if bucket == 1
-            ),
-            key=lambda r: (-r.answered, r.network),
-        ),
+        replies_by_network=_replies_by_network(response_rows),
         voices=voices if competitors else [],
     )
