@@ -34,7 +34,7 @@ from monitor.digest.figures import (
     collect,
 )
 from monitor.digest.period import Week
-from storage.models import Alert, Author, Mention, MentionLabel
+from storage.models import Alert, AlertAction, Author, Mention, MentionLabel, SlackMessage
 
 TZ = "America/New_York"
 WEEK = Week(2026, 47, TZ)
@@ -558,3 +558,35 @@ def test_percentiles_interpolate_like_percentile_cont(engine: Engine) -> None:
     assert got.median_seconds == pytest.approx(30 * 60)
     assert got.p90_seconds == pytest.approx((40 + 0.6 * 960) * 60)
     assert (got.answered, got.complaints_within_hour) == (5, 4)
+
+
+def test_what_the_support_team_did_counts_each_alert_once_per_action(engine: Engine) -> None:
+    seed = Seed()
+    ours = seed.mention(WEEK.start + timedelta(hours=1), flagged=True)
+    theirs = seed.mention(WEEK.start + timedelta(hours=1), brand=COMPETITOR, flagged=True)
+    seed_database(engine, seed)
+    at = WEEK.start + timedelta(hours=2)
+    with engine.begin() as conn:
+        for message_id, mention in ((1, ours), (2, theirs)):
+            conn.execute(
+                insert(SlackMessage),
+                {
+                    "id": message_id,
+                    "kind": "alert",
+                    "mention_id": mention["id"],
+                    "channel": "C1",
+                    "ts": f"{message_id}.0",
+                    "posted_at": at,
+                },
+            )
+        actions = [(1, "acknowledged"), (1, "acknowledged"), (1, "resolved"), (2, "resolved")]
+        conn.execute(
+            insert(AlertAction),
+            [
+                {"message_id": m, "mention_id": m, "action": a, "user_id": "U1", "at": at}
+                for m, a in actions
+            ],
+        )
+    got = collect(engine, brand=BRAND, week=WEEK, risk_threshold=THRESHOLD)
+    assert got.this.support == {"acknowledged": 1, "resolved": 1}
+    assert got.last.support == {}
