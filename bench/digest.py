@@ -3,13 +3,17 @@
     python bench/digest.py [--rows 1000000] [--repeat 3]
 
 Fills a fresh database with `--rows` mentions of one brand spread over two ISO weeks (the
-digest's week and the week before), 3% of them answered by the brand, plus alerts; then
-times, best of `--repeat`:
+digest's week and the week before), 3% of them answered by the brand, from 50,000 authors
+with follower counts, in three languages, a tenth of them praise; plus a competitor with a
+quarter as many mentions (for share of voice), "not a complaint" labels, and viral alerts;
+then times, best of `--repeat`:
 
 - baseline: `SELECT count(*)` of the brand's mentions in the two weeks (the least any
   digest must read),
 - figures: every number in the digest (monitor.digest.figures.collect),
-- digest: figures + the three charts + HTML and text (what the scheduler does before SMTP).
+- digest: figures + the three charts + HTML and text (what the scheduler does before SMTP),
+  every section included: share of voice, reach and top authors, networks and languages,
+  praise, trending terms, support actions, reply times by network, viral posts.
 
 and prints each with its ratio to the baseline measured in the same run. Target: digest under
 5 s on SQLite on the 2-core machine. PostgreSQL runs when BRANDMON_TEST_POSTGRES_URL is set
@@ -43,9 +47,14 @@ from storage.db import open_database
 from storage.models import Mention
 
 BRAND = "Kestrel"
+COMPETITOR = "Osprey"
+AUTHORS = 50_000
 WEEK = Week(2026, 47, "Europe/London")
 COLUMNS = (
     "brand",
+    "author_id",
+    "lang",
+    "intent",
     "source",
     "network",
     "native_id",
@@ -67,10 +76,31 @@ COLUMNS = (
     "quotes",
 )
 CATEGORIES = [*KEYS, None]
+LANGS = ["en", "en", "en", "de", "fr"]
+WORDS = [
+    "late",
+    "refund",
+    "app",
+    "crash",
+    "lovely",
+    "staff",
+    "parcel",
+    "queue",
+    "price",
+    "update",
+    "signal",
+    "gate",
+]
 REPLY_SHARE = 0.03
 
 
 def rows(count: int, *, seed: int = 1) -> Iterator[tuple[Any, ...]]:
+    """The brand's mentions, then the competitor's (a quarter as many)."""
+    yield from brand_rows(BRAND, count, seed=seed)
+    yield from brand_rows(COMPETITOR, count // 4, seed=seed + 1)
+
+
+def brand_rows(brand: str, count: int, *, seed: int) -> Iterator[tuple[Any, ...]]:
     """Mentions in time order (as the daemon stores them), brand replies among them."""
     rng = random.Random(seed)
     start = WEEK.previous().start
@@ -82,11 +112,14 @@ def rows(count: int, *, seed: int = 1) -> Iterator[tuple[Any, ...]]:
         network = "x" if i % 3 else "reddit"
         flagged = rng.random() < 0.2
         yield (
-            BRAND,
+            brand,
+            rng.randrange(AUTHORS) + 1,
+            rng.choice(LANGS),
+            "praise" if rng.random() < 0.1 else ("complaint" if flagged else "chatter"),
             "bench",
             network,
-            str(i),
-            f"post {i} about kestrel",
+            f"{brand}{i}",
+            f"post {i} about {brand.lower()} {rng.choice(WORDS)} {rng.choice(WORDS)}",
             None,
             at,
             at,
@@ -106,15 +139,18 @@ def rows(count: int, *, seed: int = 1) -> Iterator[tuple[Any, ...]]:
         if rng.random() < REPLY_SHARE:
             reply_at = at + timedelta(minutes=rng.expovariate(1 / 90))
             yield (
-                BRAND,
+                brand,
+                None,
+                "en",
+                None,
                 "bench",
                 network,
-                f"r{i}",
+                f"r{brand}{i}",
                 "Sorry to hear that",
                 None,
                 reply_at,
                 reply_at,
-                str(i),
+                f"{brand}{i}",
                 True,
                 0.3,
                 False,
@@ -134,17 +170,49 @@ def fill_sqlite(engine: Engine, count: int) -> None:
     sql = f"INSERT INTO mentions ({', '.join(COLUMNS)}) VALUES ({placeholders})"
 
     def as_sqlite(row: tuple[Any, ...]) -> tuple[Any, ...]:
-        at, fetched = row[6], row[7]
-        return (*row[:6], _naive(at), _naive(fetched), *row[8:])
+        at, fetched = row[9], row[10]
+        return (*row[:9], _naive(at), _naive(fetched), *row[11:])
 
     raw = engine.raw_connection()
     try:
         raw.execute("PRAGMA synchronous=OFF")
+        raw.executemany(
+            "INSERT INTO authors (id, network, native_id, handle, followers, verified) "
+            "VALUES (?, ?, ?, ?, ?, 0)",
+            authors(),
+        )
         raw.executemany(sql, map(as_sqlite, rows(count)))
+        raw.executemany(
+            "INSERT INTO mention_labels (mention_id, label, source, at) VALUES (?, ?, ?, ?)",
+            [(i, "not_complaint", "slack", _naive(WEEK.start)) for i in range(1, count, 500)],
+        )
+        raw.executemany(
+            "INSERT INTO alerts (dedupe_key, kind, mention_id, brand, payload, status, attempts,"
+            " created_at) VALUES (?, 'update', ?, ?, ?, 'sent', 1, ?)",
+            [
+                (f"u{i}", i, BRAND, f'{{"score": {60 + i % 40}, "escalate": false}}', when)
+                for i, when in viral_alerts(count)
+            ],
+        )
         raw.commit()
         raw.execute("ANALYZE")
     finally:
         raw.close()
+
+
+def authors() -> Iterator[tuple[Any, ...]]:
+    rng = random.Random(3)
+    for i in range(1, AUTHORS + 1):
+        yield (i, "x", f"u{i}", f"author{i}", int(rng.paretovariate(1.2) * 100))
+
+
+def viral_alerts(count: int) -> list[tuple[int, str]]:
+    """A viral-risk alert for one mention in 2,000, raised within the two weeks."""
+    span = (WEEK.end - WEEK.previous().start) / count
+    return [
+        (i, _naive(WEEK.previous().start + span * i + timedelta(hours=1)))
+        for i in range(1, count, 2000)
+    ]
 
 
 def _naive(at: datetime) -> str:
@@ -155,9 +223,19 @@ def fill_postgres(engine: Engine, count: int) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        columns = "id, network, native_id, handle, followers, verified"
+        with cursor.copy(f"COPY authors ({columns}) FROM STDIN") as copy:
+            for author in authors():
+                copy.write_row((*author, False))
         with cursor.copy(f"COPY mentions ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in rows(count):
                 copy.write_row(row)
+        for i, when in viral_alerts(count):
+            cursor.execute(
+                "INSERT INTO alerts (dedupe_key, kind, mention_id, brand, payload, status,"
+                " attempts, created_at) VALUES (%s, 'update', %s, %s, %s, 'sent', 1, %s)",
+                (f"u{i}", i, BRAND, f'{{"score": {60 + i % 40}, "escalate": false}}', when + "Z"),
+            )
         raw.commit()
         cursor.execute("ANALYZE mentions")
         raw.commit()
@@ -192,14 +270,17 @@ def measure(name: str, url: str, count: int, repeat: int) -> None:
 
     config = parse_config(
         {
-            "brands": [{"name": BRAND, "terms": ["kestrel"]}],
+            "brands": [
+                {"name": BRAND, "terms": ["kestrel"]},
+                {"name": COMPETITOR, "terms": ["osprey"], "competitor": True},
+            ],
             "sources": {"bench": {"type": "replay", "path": "unused.jsonl"}},
             "timezone": WEEK.tz,
         }
     )
 
     def figures() -> None:
-        collect(engine, brand=BRAND, week=WEEK, risk_threshold=60)
+        collect(engine, brand=BRAND, week=WEEK, risk_threshold=60, competitors=[COMPETITOR])
 
     def digest() -> None:
         build_digest(config, engine, brand=BRAND, week=WEEK).preview_html()

@@ -51,6 +51,10 @@ class BrandConfig(Strict):
     )
     languages: list[str] = Field(default_factory=list, description="empty: every language")
     rules: RuleOverrides = Field(default_factory=RuleOverrides)
+    competitor: bool = Field(
+        default=False,
+        description="tracked and judged like the others for share of voice, but never alerted",
+    )
 
     @field_validator("handles")
     @classmethod

@@ -110,7 +110,7 @@ class Pipeline:
     def _mention(
         self, source: str, post: Post, brand: _Brand, verdict: Verdict, now: datetime
     ) -> NewMention:
-        name = brand.matcher.brand.name
+        name, competitor = brand.matcher.brand.name, brand.matcher.brand.competitor
         if not verdict.flagged:
             return NewMention(
                 post=post,
@@ -135,14 +135,17 @@ class Pipeline:
             severity=verdict.severity,
             risks=list(verdict.risks),
             language=verdict.language,
-            tracking=True,
-            next_refresh_at=next_check_at(
+            # A competitor's complaints count in the digest, but nobody is alerted to them.
+            tracking=not competitor,
+            next_refresh_at=None
+            if competitor
+            else next_check_at(
                 posted_at=post.created_at,
                 snapshots=(),
                 now=now,
                 checkpoints_minutes=self._config.engagement.checkpoints_minutes,
             ),
-            alert_kind="complaint",
+            alert_kind=None if competitor else "complaint",
         )
 
     def process(self, source: str, result: FetchResult, *, brand: str | None = None) -> StoredBatch:

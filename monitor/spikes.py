@@ -112,7 +112,7 @@ class SpikeWatch:
         end = min(settled, _hour_start(self._clock.now()))
         hours = self._hours_to_judge(end)
         queued = 0
-        for brand in self._config.brands:
+        for brand in (b for b in self._config.brands if not b.competitor):  # never alerted
             for metric, where in (
                 (
                     "complaints",

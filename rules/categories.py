@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rules.ruledata import CategoryRules
+from rules.ruledata import CategoryRules, load_rule_data
 
 KEYS = (
     "wait_time",
@@ -92,3 +92,15 @@ class Taxonomy:
             return True
         handling = sum(totals.get(key, 0.0) for key in self.handling)
         return handling < self.aftermath_share * totals.get(category, 0.0)  # evidence is negative
+
+
+UNCATEGORISED = "No specific problem named"
+
+
+def category_label(key: str | None) -> str:
+    """The one name people see for a category key, in Slack and the digest alike: its `label`
+    in rules/data/complaint_rules.yaml; a key the file does not know (a brand's own) tidied."""
+    if not key:
+        return UNCATEGORISED
+    known = load_rule_data().categories.get(key)
+    return known.label if known else key.replace("_", " ").capitalize()

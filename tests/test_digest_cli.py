@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from core.clock import FixedClock
 from monitor.config import parse_config
 from monitor.digest import ledger
+from monitor.digest.browser import find_browser
 from monitor.digest.cli import add_digest_command, run_digest
 from monitor.digest.service import send_due_digest
 from monitor.errors import InputError
@@ -109,3 +111,37 @@ def test_send_with_the_relay_down_fails(engine: Engine, db_url: str, tmp_path: P
 def test_bad_input(db_url: str, tmp_path: Path, argv: list[str], message: str) -> None:
     with pytest.raises(InputError, match=message):
         _run(tmp_path, db_url, *argv)
+
+
+def test_competitors_get_no_digest_of_their_own(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    rival = {"name": "Ka & Co", "terms": ["kaco"], "competitor": True}
+    code, _, _ = _run(tmp_path, db_url, "--out", str(tmp_path / "d.html"), brands=[rival])
+    assert code == 0
+    assert [p.name for p in tmp_path.glob("d*.html")] == ["d.html"]
+    assert "Share of voice" in (tmp_path / "d.html").read_text(encoding="utf-8")
+
+
+def test_send_uses_the_schedulers_message_id(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    inbox = Inbox()
+    smtp: LocalController = start_smtp(inbox)
+    try:
+        code, _, _ = _run(tmp_path, db_url, "--send", port=smtp.port)
+    finally:
+        smtp.stop()
+    assert code == 0
+    (message,) = inbox.messages()
+    assert message["Message-ID"] == "<digest.2026-w47.kestrel@kestrel.example>"  # as scheduled
+
+
+@pytest.mark.skipif(find_browser() is None, reason="no Chromium on PATH")
+def test_screenshots_at_both_widths(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    seed_database(engine, make_seed())
+    code, _, err = _run(tmp_path, db_url, "--out", str(tmp_path / "d.html"), "--screenshots")
+    assert code == 0
+    for width in (390, 1200):
+        shot = tmp_path / f"d-{width}.png"
+        assert f"wrote {shot}" in err
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">I", shot.read_bytes()[16:20])[0] >= width

@@ -30,10 +30,10 @@ from sqlalchemy import Engine
 from core.clock import FixedClock
 from monitor.config import AppConfig, parse_config
 from monitor.digest import ledger
-from monitor.digest.render import clean_text, explain_spike, metrics
+from monitor.digest.render import clean_text, explain_spike, headline, metrics
 from monitor.digest.service import digest_cron_trigger, send_due_digest
 from tests.test_digest_figures import BRAND, TZ, WEEK, make_seed, reference, seed_database
-from tests.test_digest_render import parse_html
+from tests.test_digest_render import assert_metric_shown, parse_html
 
 SEND_AT = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York
 RECIPIENTS = ["marketing@example.com", "cmo@example.com"]
@@ -161,10 +161,8 @@ def test_mail_structure_and_every_figure(
     assert inbox.sessions == [{"authenticated": True, "tls": False}]
     (message,) = inbox.messages()
     want = reference(seed)
-    assert message["Subject"] == (
-        f"Kestrel weekly social digest, 2026-W47: {want.this.mentions:,} mentions, "
-        f"{want.this.complaints:,} complaints"
-    )
+    assert message["Subject"] == f"Kestrel weekly social digest, 2026-W47: {headline(want)}"
+    assert headline(want).startswith(("complaints ", "mentions "))
     assert message["To"] == ", ".join(RECIPIENTS)
     assert message["Message-ID"] == "<digest.2026-w47.kestrel@kestrel.example>"
     assert parts(message) == [
@@ -193,10 +191,9 @@ def test_mail_structure_and_every_figure(
         assert image.get_content().startswith(b"\x89PNG\r\n\x1a\n")
     assert "http" not in " ".join(sources)
 
-    rows = {r[0].split("\n")[0]: r[1:] for r in parse_html(html).rows if len(r) == 4}
     for m in metrics(want):
         assert f"- {m.name}: {m.value} | {m.change} | {m.previous}" in text
-        assert rows[m.name] == [m.value, m.change, m.previous]
+        assert_metric_shown(html, m)
     for day, counts in zip(WEEK.days, want.this.days, strict=True):
         label = f"{day:%a} {day.day}"
         assert f"{label}: {counts.mentions} mentions, {counts.complaints} complaints" in text
@@ -212,7 +209,7 @@ def test_mail_structure_and_every_figure(
     ]
     assert positions == sorted(positions)
     (spike,) = want.spikes
-    assert explain_spike(spike.payload) in text
+    assert f"{spike.metric}: {explain_spike(spike.payload, spike.metric)}" in text
     assert "&lt;b&gt;no signal&lt;/b&gt;" in html
 
 

@@ -13,6 +13,7 @@ from monitor.digest.charts import Chart
 from monitor.digest.figures import DayCounts, Figures, PostRow, Responses, SpikeRow, WeekFigures
 from monitor.digest.period import Week
 from monitor.digest.render import (
+    Metric,
     change_count,
     change_duration,
     change_share,
@@ -113,18 +114,21 @@ def test_clean_text_is_one_bounded_line() -> None:
         (
             {
                 "observed": 42,
-                "expected": 6.5,
+                "expected": 6.6,
                 "phrases": [{"phrase": "no signal", "posts": 12}, {"phrase": "down", "posts": 9}],
                 "categories": [{"category": "outage", "posts": 30}],
             },
-            '42 mentions in an hour where about 6.5 were expected; top phrases: "no signal" (12), '
-            '"down" (9); mostly Outages (30)',
+            '42 mentions in the hour where about 7 were expected; top phrases: "no signal" (12), '
+            '"down" (9); mostly Outage, can\'t log in (30)',
         ),
         (
             {"is_drop": True, "reasons": ["silent for 3 h where 40 posts were expected"]},
             "silent for 3 h where 40 posts were expected",
         ),
-        ({"categories": {"staff": 2, "delivery": 5}}, "mostly Delivery (5), Staff (2)"),
+        (
+            {"categories": {"staff": 2, "delivery": 5}},
+            "mostly Delivery, lost or damaged item (5), Staff attitude or no help (2)",
+        ),
         ({}, "no explanation recorded"),
     ],
 )
@@ -161,37 +165,48 @@ def _figures(**this: Any) -> Figures:
         before,
         top_posts=[hostile],
         examples={"outage": [hostile]},
-        spikes=[SpikeRow(datetime(2026, 11, 18, 9, tzinfo=UTC), {"phrases": ["<b>bold</b>"]})],
+        spikes=[
+            SpikeRow(
+                datetime(2026, 11, 18, 9, tzinfo=UTC), "mentions", {"phrases": ["<b>bold</b>"]}
+            )
+        ],
         **this,
     )
 
 
 class _Html(HTMLParser):
-    """Collects tags, attributes and the text of table rows."""
+    """Collects tags, attributes and the text of each outermost <div> (a row of figures)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.rows: list[list[str]] = []
-        self._cell: list[str] | None = None
+        self.blocks: list[str] = []
+        self._depth = 0
+        self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "br" and self._cell is not None:
-            self._cell.append("\n")
+        if tag == "div":
+            self._depth += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.rows[-1].append("".join(self._cell).strip())
-            self._cell = None
+        if tag == "div":
+            self._depth -= 1
+            if self._depth == 0:
+                self.blocks.append(" ".join(self._text))
+                self._text = []
 
     def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
+        if self._depth and data.strip():
+            self._text.append(" ".join(data.split()))
+
+
+def assert_metric_shown(html: str, metric: Metric) -> None:
+    """The figure's row reads: name, (note), this week, change, week before."""
+    row = next(b for b in parse_html(html).blocks if b.startswith(metric.name + " "))
+    assert row.endswith(
+        f"This week {metric.value} Change {metric.change} Week before {metric.previous}"
+    ), row
 
 
 def parse_html(html: str) -> _Html:
@@ -217,14 +232,13 @@ def test_html_escapes_untrusted_text_and_drops_unsafe_links() -> None:
 def test_html_and_text_show_the_same_figures() -> None:
     figures = _figures()
     rendered = render(figures, [CHART], image_src=lambda c: "cid:x")
-    rows = {r[0].split("\n")[0]: r[1:] for r in parse_html(rendered.html).rows if len(r) == 4}
     for m in metrics(figures):
-        assert rows[m.name] == [m.value, m.change, m.previous]
+        assert_metric_shown(rendered.html, m)
         assert f"- {m.name}: {m.value} | {m.change} | {m.previous}" in rendered.text
     assert "Median time to first reply: 30 min | n/a | n/a" in rendered.text
     assert "Complaints answered within 60 minutes: 14.3% |" in rendered.text  # 1 of 7
-    assert rendered.subject == (
-        "Kestrel & <Co> weekly social digest, 2026-W47: 14 mentions, 7 complaints"
+    assert rendered.subject == (  # the headline change: the week before had none
+        "Kestrel & <Co> weekly social digest, 2026-W47: mentions 14 (none the week before)"
     )
 
 

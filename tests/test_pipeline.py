@@ -51,3 +51,27 @@ def test_posts_stored_on_an_earlier_poll_are_not_judged_again(engine, clock) -> 
     assert first.inserted == 2
     assert pipeline.judge_posts("feed", [*batch, make_post("3", "Kestrel again")]) != []
     assert [m.post.native_id for m in pipeline.judge_posts("feed", batch)] == []
+
+
+def test_a_competitor_is_judged_and_stored_but_never_alerted(engine, clock) -> None:
+    config = parse_config(
+        {
+            "brands": [
+                {"name": "Kestrel", "terms": ["kestrel"]},
+                {"name": "Osprey", "terms": ["osprey"], "competitor": True},
+            ],
+            "sources": {"feed": {"type": "replay", "path": "f"}},
+        }
+    )
+    pipeline = Pipeline(config, Repository(engine), clock=clock)
+    text = "{} lost my parcel and nobody answers the phone"
+    posts = [make_post("1", text.format("Kestrel")), make_post("2", text.format("Osprey"))]
+    stored = pipeline.process("feed", FetchResult(posts=posts, cursor="2"))
+    judged = {
+        m.post.native_id: m
+        for m in pipeline.judge_posts("feed", [make_post("3", text.format("Osprey"))])
+    }
+    assert judged["3"].flagged  # the same judgement as the brand's own
+    assert judged["3"].category == "delivery"
+    assert (judged["3"].alert_kind, judged["3"].tracking) == (None, False)
+    assert stored.alerts_queued == 1  # Kestrel's complaint only

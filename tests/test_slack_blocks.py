@@ -96,7 +96,7 @@ def test_complaint_message_has_every_part_an_agent_needs() -> None:
         "*Engagement*\n1 like · 1.2k reposts · 3 replies · 0 quotes",
         "*Viral risk*\n72/100",
         "*Sentiment*\n-0.71",
-        "*Category*\nWait time",
+        "*Category*\nWait or response time",  # complaint_rules.yaml's label
     ]
     why = blocks[4]["text"]["text"]
     assert why == "*Why brandmon flagged it*\n• matched: 'on hold for 2 hours'"
@@ -268,7 +268,7 @@ def test_spike_and_operations_messages_escape_their_payloads() -> None:
         "• 240 complaints vs 31 expected"
     ) in texts
     assert "*Top phrases*\n&lt;!channel&gt; outage (40), no wifi (9)" in texts
-    assert "*Categories*\nOutage (180)" in texts
+    assert "*Categories*\nOutage, can't log in (180)" in texts
     assert ">&lt;@U024BE7LH&gt; down again" in texts
     assert spike.payload()["blocks"][-2]["elements"][-1]["action_id"] == Action.SNOOZE
     ops = operations_message(

@@ -9,6 +9,7 @@ the network when the mail is opened.
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 
 from matplotlib.axes import Axes
@@ -16,9 +17,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from monitor.digest.figures import Figures
-from monitor.digest.labels import category_label
+from rules.categories import category_label
 
-WIDTH_IN, HEIGHT_IN, DPI = 6.0, 2.6, 150
+# 600 px wide, drawn at the width the mail shows it on a desktop. On a 390 px phone it is
+# shown about 344 px wide, so 10 pt (20.8 px in the PNG) is still 11.9 px on screen: every
+# text in a chart is FONT_PT, and tests/test_digest_browser.py checks the shown size.
+WIDTH_IN, HEIGHT_IN, DPI = 4.0, 3.0, 150
+FONT_PT = 10
+FONT_PX = FONT_PT * DPI / 72
 BLUE, RED, GREEN, GREY, LIGHT = "#2563eb", "#dc2626", "#16a34a", "#9ca3af", "#cbd5e1"
 
 
@@ -37,15 +43,15 @@ def _new() -> tuple[Figure, Axes]:
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
-    axes.tick_params(labelsize=8)
+    axes.tick_params(labelsize=FONT_PT)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     return figure, axes
 
 
 def _legend(axes: Axes) -> None:
-    """Above the plot, where it can never hide a bar."""
-    axes.legend(fontsize=7, frameon=False, ncols=3, loc="lower left", bbox_to_anchor=(0, 1))
+    """Above the plot, where it can never hide a bar, and across the whole figure's width."""
+    axes.figure.legend(fontsize=FONT_PT, frameon=False, ncols=2, loc="outside upper left")
 
 
 def _png(figure: Figure) -> bytes:
@@ -56,6 +62,11 @@ def _png(figure: Figure) -> bytes:
 
 def _day_labels(figures: Figures) -> list[str]:
     return [f"{d:%a} {d.day}" for d in figures.week.days]
+
+
+def _ticks(labels: list[str]) -> list[str]:
+    """Day and date on two lines, so seven of them fit a phone-sized chart."""
+    return [label.replace(" ", "\n") for label in labels]
 
 
 def volume_chart(figures: Figures) -> Chart:
@@ -74,7 +85,7 @@ def volume_chart(figures: Figures) -> Chart:
         marker=".",
         label="Mentions, week before",
     )
-    axes.set_xticks(list(x), labels)
+    axes.set_xticks(list(x), _ticks(labels))
     _legend(axes)
     alt = "; ".join(
         f"{label}: {d.mentions} mentions, {d.complaints} complaints"
@@ -101,7 +112,7 @@ def sentiment_chart(figures: Figures) -> Chart:
         color=GREEN,
         label="Positive",
     )
-    axes.set_xticks(x, labels)
+    axes.set_xticks(x, _ticks(labels))
     _legend(axes)
     alt = "; ".join(
         f"{label}: {d.positive} positive, {d.neutral} neutral, {d.negative} negative"
@@ -113,14 +124,16 @@ def sentiment_chart(figures: Figures) -> Chart:
 def categories_chart(figures: Figures) -> Chart:
     """Complaints per category, this week against the week before."""
     this, last = figures.this.categories, figures.last.categories
-    keys = sorted(set(this) | set(last), key=lambda k: (-this.get(k, 0), -last.get(k, 0), k))
+    named = (set(this) | set(last)) - {"other"}  # "named no problem" is not a category
+    keys = sorted(named, key=lambda k: (-this.get(k, 0), -last.get(k, 0), k))
     figure, axes = _new()
     if not keys:
         axes.text(
             0.5,
             0.5,
-            "No complaints in either week",
+            "No categorised complaints in either week",
             ha="center",
+            fontsize=FONT_PT,
             va="center",
             transform=axes.transAxes,
             color=GREY,
@@ -138,14 +151,14 @@ def categories_chart(figures: Figures) -> Chart:
             color=GREY,
             label="Week before",
         )
-        axes.set_yticks(y, [category_label(k) for k in keys])
+        axes.set_yticks(y, [textwrap.fill(category_label(k), 16) for k in keys])
         axes.invert_yaxis()
         _legend(axes)
     alt = (
         "; ".join(
             f"{category_label(k)}: {this.get(k, 0)} (week before {last.get(k, 0)})" for k in keys
         )
-        or "No complaints in either week"
+        or "No categorised complaints in either week"
     )
     title = "Complaint categories, this week and the week before"
     return Chart("categories", title, alt, _png(figure))

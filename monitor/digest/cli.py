@@ -1,9 +1,12 @@
 """`brandmon digest`: preview a week's digest, print it, or send it now.
 
-    brandmon digest [--config PATH] [--week 2026-W47] [--brand NAME] [--out FILE.html] [--send]
+    brandmon digest [--config PATH] [--week 2026-W47] [--brand NAME] [--out FILE.html]
+                    [--screenshots] [--send]
 
 Without --out or --send the plain-text digest is printed. --out writes a standalone HTML
-preview (charts inline as data URIs; with several brands, one file per brand). --send mails
+preview (charts inline as data URIs; with several brands, one file per brand); with
+--screenshots, also FILE-390.png and FILE-1200.png: the preview as a phone and a desktop
+show it, taken with the system's headless Chromium. --send mails
 it to `digest.recipients` now and records it in the ledger, so the scheduler will not send
 the same week again.
 """
@@ -31,18 +34,35 @@ def add_digest_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--week", help="ISO week such as 2026-W47 (default: last week)")
     parser.add_argument("--brand", help="one brand (default: every configured brand)")
     parser.add_argument("--out", help="write an HTML preview (images inline) to this file")
+    parser.add_argument(
+        "--screenshots",
+        action="store_true",
+        help="with --out: also FILE-390.png and FILE-1200.png, taken with headless Chromium",
+    )
     parser.add_argument("--send", action="store_true", help="mail it to digest.recipients now")
     parser.set_defaults(func=cmd_digest)
     return parser
 
 
 def _brands(config: AppConfig, name: str | None) -> list[str]:
-    names = [b.name for b in config.brands]
+    names = [b.name for b in config.brands if not b.competitor]
     if name is None:
         return names
     if name not in names:
         raise InputError(f"--brand {name!r}: not in the config (brands: {', '.join(names)})")
     return [name]
+
+
+def _browser() -> str:
+    from monitor.digest.browser import find_browser
+
+    browser = find_browser()
+    if browser is None:
+        raise InputError(
+            "--screenshots: no Chromium found (install it, e.g. apt-get install chromium, "
+            "or set BRANDMON_CHROMIUM)"
+        )
+    return browser
 
 
 def _out_path(out: Path, brand: str, several: bool) -> Path:
@@ -55,6 +75,7 @@ def _out_path(out: Path, brand: str, several: bool) -> Path:
 def run_digest(args: argparse.Namespace, *, clock: Clock, out: TextIO, err: TextIO) -> int:
     """The command itself, with the clock and streams injectable for tests."""
     # Imported here so that `brandmon --help` and other commands do not load matplotlib.
+    from monitor.digest.browser import screenshots
     from monitor.digest.service import build_digest
     from storage.db import open_database
 
@@ -66,6 +87,9 @@ def run_digest(args: argparse.Namespace, *, clock: Clock, out: TextIO, err: Text
         else week_at(now, config.timezone).previous()
     )
     brands = _brands(config, args.brand)
+    browser = _browser() if args.screenshots else None
+    if args.screenshots and not args.out:
+        raise InputError("--screenshots: needs --out FILE.html to name the screenshots after")
     if args.send and not config.digest.recipients:
         raise InputError("--send: digest.recipients is empty in the config")
     engine = open_database(config.storage.url)
@@ -78,6 +102,9 @@ def run_digest(args: argparse.Namespace, *, clock: Clock, out: TextIO, err: Text
                     path = _out_path(Path(args.out), brand, len(brands) > 1)
                     path.write_text(digest.preview_html(), encoding="utf-8")
                     print(f"wrote {path}", file=err)
+                    if browser:
+                        for shot in screenshots(digest.preview_html(), path, browser=browser):
+                            print(f"wrote {shot}", file=err)
                 elif not args.send:
                     print(digest.text(), file=out)
             if args.send and not _send(config, engine, brand=brand, week=week, now=now, err=err):

@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from monitor.digest.charts import Chart
-from monitor.digest.figures import NEGATIVE, WITHIN_SECONDS, Figures, PostRow, WeekFigures
-from monitor.digest.labels import category_label
+from monitor.digest.figures import NEGATIVE, WITHIN_SECONDS, Figures, PostRow, SpikeRow
+from rules.categories import category_label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-EXPECTATION = "42% of customers who complain on social media expect a reply within 60 minutes"
 POST_CHARS = 280
 EXAMPLE_CATEGORIES = 3
 Better = Literal["up", "down", None]
@@ -118,11 +117,17 @@ def metrics(figures: Figures) -> list[Metric]:
     p90 = (this.responses.p90_seconds, last.responses.p90_seconds)
     share = (this.within_hour_share, last.within_hour_share)
     negative = (this.negative_share, last.negative_share)
+    left_out = (
+        f"{this.not_complaints:,} flagged posts the team marked \u201cnot a complaint\u201d are "
+        "left out"
+        if this.not_complaints
+        else "flagged posts, less any the team marked \u201cnot a complaint\u201d"
+    )
     return [
         _count_metric(
             "Mentions", this.mentions, last.mentions, None, "posts about the brand by others"
         ),
-        _count_metric("Complaints", this.complaints, last.complaints, "down"),
+        _count_metric("Complaints", this.complaints, last.complaints, "down", left_out),
         Metric(
             "Negative mentions",
             fmt_share(negative[0]),
@@ -132,20 +137,20 @@ def metrics(figures: Figures) -> list[Metric]:
             f"{this.negative:,} of {this.scored:,} scored mentions: sentiment {NEGATIVE} or lower",
         ),
         _count_metric(
+            "Potential reach",
+            this.reach,
+            last.reach,
+            "up",
+            f"followers of the week's {this.authors:,} authors, added up",
+        ),
+        _count_metric(
             "Went viral",
             this.viral,
             last.viral,
             "down",
-            f"risk reached the alert threshold of {figures.risk_threshold:g}",
+            f"posts that raised a viral-risk alert (risk {figures.risk_threshold:g} or more)",
         ),
         _count_metric("Spikes", this.spikes, last.spikes, "down"),
-        _count_metric(
-            "Alerts raised",
-            this.alerts_raised,
-            last.alerts_raised,
-            None,
-            "all kinds, spikes included",
-        ),
         Metric(
             "Median time to first reply",
             fmt_duration(med[0]),
@@ -167,7 +172,7 @@ def metrics(figures: Figures) -> list[Metric]:
             fmt_share(share[1]),
             change_share(*share),
             _tone(*share, "up"),
-            f"{this.responses.complaints_within_hour:,} of {this.complaints:,}; {EXPECTATION}",
+            f"{this.responses.complaints_within_hour:,} of {this.complaints:,}",
         ),
     ]
 
@@ -216,8 +221,8 @@ def _named_counts(value: Any, name: str) -> list[tuple[str, Any]]:
     ]
 
 
-def explain_spike(payload: dict[str, Any]) -> str:
-    """A spike alert's payload as one sentence.
+def explain_spike(payload: dict[str, Any], metric: str = "mentions") -> str:
+    """A spike alert's payload as one sentence, counting what the spike measured (`metric`).
 
     Reads what rules/spike.py records: observed, expected, is_drop, reasons, phrases
     ([{"phrase", "posts"}]) and categories ([{"category", "posts"}]); missing keys are skipped.
@@ -227,7 +232,10 @@ def explain_spike(payload: dict[str, Any]) -> str:
     if payload.get("is_drop") and payload.get("reasons"):
         parts.append(str(payload["reasons"][-1]))
     elif observed is not None and expected is not None:
-        parts.append(f"{observed} mentions in an hour where about {expected} were expected")
+        parts.append(
+            f"{float(observed):,.0f} {metric} in the hour where about "
+            f"{float(expected):,.0f} were expected"
+        )
     phrases = _named_counts(payload.get("phrases") or payload.get("top_phrases"), "phrase")
     if phrases:
         parts.append(
@@ -249,8 +257,12 @@ def explain_spike(payload: dict[str, Any]) -> str:
 
 
 def _categories(figures: Figures, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Named categories, largest first; complaints that name no problem are not a category."""
     this, last = figures.this.categories, figures.last.categories
-    keys = sorted(set(this) | set(last), key=lambda k: (-this.get(k, 0), -last.get(k, 0), k))
+    keys = sorted(
+        (set(this) | set(last)) - {"other"},
+        key=lambda k: (-this.get(k, 0), -last.get(k, 0), k),
+    )
     rows = []
     for rank, key in enumerate(keys):
         examples = figures.examples.get(key, []) if rank < EXAMPLE_CATEGORIES else []
@@ -266,34 +278,136 @@ def _categories(figures: Figures, tz: ZoneInfo) -> list[dict[str, Any]]:
     return rows
 
 
+def headline(figures: Figures) -> str:
+    """The week's biggest relative change among complaints and mentions, e.g. 'complaints +93%'."""
+    this, last = figures.this, figures.last
+    changes = [
+        (name, now, before)
+        for name, now, before in (
+            ("complaints", this.complaints, last.complaints),
+            ("mentions", this.mentions, last.mentions),
+        )
+        if now or before
+    ]
+    if not changes:
+        return "no mentions"
+    name, now, before = max(changes, key=lambda c: abs(c[1] - c[2]) / max(c[2], 1))
+    if before == 0:
+        return f"{name} {now:,} (none the week before)"
+    if now == before:
+        return f"{name} unchanged at {now:,}"
+    return f"{name} {(now - before) / before * 100:+.0f}% ({before:,} to {now:,})"
+
+
 def subject(figures: Figures) -> str:
-    this: WeekFigures = figures.this
     return (
         f"{clean_text(figures.brand, 80)} weekly social digest, {figures.week.label}: "
-        f"{this.mentions:,} mentions, {this.complaints:,} complaints"
+        f"{headline(figures)}"
     )
+
+
+def _spike(spike: SpikeRow, tz: ZoneInfo) -> dict[str, str]:
+    local = spike.hour.astimezone(tz)
+    return {
+        "when": f"{local:%a %d %b %H:%M}",
+        "metric": spike.metric,
+        "explanation": explain_spike(spike.payload, spike.metric),
+    }
+
+
+def _voices(figures: Figures) -> list[dict[str, Any]]:
+    """Share of voice and net sentiment per brand, this week against the week before."""
+    totals = [sum(getattr(v, week).mentions for v in figures.voices) for week in ("this", "last")]
+    rows = []
+    for v in figures.voices:
+        share = [
+            getattr(v, week).mentions / total if total else None
+            for week, total in zip(("this", "last"), totals, strict=True)
+        ]
+        net = (v.this.net_sentiment, v.last.net_sentiment)
+        rows.append(
+            {
+                "brand": clean_text(v.brand, 80),
+                "competitor": v.competitor,
+                "mentions": fmt_count(v.this.mentions),
+                "share": fmt_share(share[0]),
+                "share_change": change_share(*share),
+                "net": "n/a" if net[0] is None else f"{net[0] * 100:+.0f}",
+                "net_change": change_share(*net).replace(" pp", " points"),
+            }
+        )
+    return rows
+
+
+def _split(counts: dict[str, int], total: int) -> list[dict[str, str]]:
+    return [
+        {"name": clean_text(name, 40), "count": fmt_count(n), "share": fmt_share(n / total)}
+        for name, n in list(counts.items())[:8]
+    ]
+
+
+def _support(figures: Figures) -> dict[str, Any]:
+    done = figures.this.support
+    return {
+        "acknowledged": fmt_count(done.get("acknowledged", 0)),
+        "resolved": fmt_count(done.get("resolved", 0)),
+        "not_complaint": fmt_count(done.get("not_complaint", 0)),
+        "networks": [
+            {
+                "network": r.network,
+                "answered": fmt_count(r.answered),
+                "median": fmt_duration(r.median_seconds),
+            }
+            for r in figures.replies_by_network
+        ],
+    }
 
 
 def context(
     figures: Figures, charts: list[Chart], image_src: Callable[[Chart], str]
 ) -> dict[str, Any]:
     tz = ZoneInfo(figures.week.tz)
+    this = figures.this
+    uncategorised = this.categories.get("other", 0)
     return {
         "brand": figures.brand,
         "period": figures.week.describe(),
+        "headline": headline(figures),
         "metrics": metrics(figures),
         "charts": [{"src": image_src(c), "alt": c.alt, "title": c.title} for c in charts],
         "categories": _categories(figures, tz),
+        "uncategorised": fmt_count(uncategorised) if uncategorised else "",
+        "voices": _voices(figures),
         "top_posts": [_post(p, tz) for p in figures.top_posts],
-        "spikes": [
-            {
-                "when": f"{s.created_at.astimezone(tz):%a %d %b %H:%M}",
-                "explanation": explain_spike(s.payload),
-            }
-            for s in figures.spikes
+        "viral": [
+            _post(v.post, tz) | {"peak": f"{v.peak_risk:.0f}", "escalated": v.escalated}
+            for v in figures.viral_posts
         ],
+        "praise": [_post(p, tz) for p in figures.praise],
+        "authors": [
+            {
+                "who": f"@{clean_text(a.handle, 64)}",
+                "network": a.network,
+                "followers": fmt_count(a.followers),
+                "mentions": fmt_count(a.mentions),
+            }
+            for a in figures.top_authors
+        ],
+        "networks": _split(this.networks, this.mentions),
+        "languages": _split(this.languages, this.mentions),
+        "trending": [
+            {
+                "term": clean_text(t.term, 40),
+                "share": fmt_share(t.share),
+                "previous": fmt_share(t.previous_share),
+                "posts": fmt_count(t.posts),
+                "sampled": fmt_count(t.sampled),
+            }
+            for t in figures.trending
+        ],
+        "support": _support(figures),
+        "spikes": [_spike(s, tz) for s in figures.spikes],
         "negative": NEGATIVE,
-        "expectation": EXPECTATION,
     }
 
 

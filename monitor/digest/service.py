@@ -81,8 +81,25 @@ class Outcome:
 
 
 def build_digest(config: AppConfig, engine: Engine, *, brand: str, week: Week) -> Digest:
-    figures = collect(engine, brand=brand, week=week, risk_threshold=config.alerting.risk_threshold)
+    figures = collect(
+        engine,
+        brand=brand,
+        week=week,
+        risk_threshold=config.alerting.risk_threshold,
+        competitors=[b.name for b in config.brands if b.competitor],
+        ignore_terms=config.brand(brand).terms,
+    )
     return Digest(figures, draw_all(figures))
+
+
+def digest_brands(config: AppConfig) -> list[str]:
+    """The brands that get a digest: competitors only appear in the others' share of voice."""
+    return [b.name for b in config.brands if not b.competitor]
+
+
+def message_id(config: AppConfig, brand: str, week: Week) -> str:
+    """One Message-ID per brand and week, whoever sends it (the scheduler or `--send`)."""
+    return mailer.digest_message_id(brand, week.label, config.digest.smtp.sender)
 
 
 def deliver(
@@ -93,7 +110,6 @@ def deliver(
     brand: str,
     week: Week,
     now: datetime,
-    message_id: str | None = None,
 ) -> Outcome:
     """Build and send a claimed digest, and record the result in the ledger.
 
@@ -104,7 +120,7 @@ def deliver(
     recipients = config.digest.recipients
     try:
         digest = build_digest(config, engine, brand=brand, week=week)
-        message = digest.message(config, date=now, message_id=message_id)
+        message = digest.message(config, date=now, message_id=message_id(config, brand, week))
         mailer.send(message, config.digest.smtp, recipients)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
@@ -149,16 +165,11 @@ def send_due_digest(config: AppConfig, engine: Engine, *, clock: Clock) -> list[
         minute=schedule.minute,
     )
     outcomes = []
-    for brand in config.brands:
-        claim = ledger.claim(engine, brand=brand.name, week=week.label, now=now)
+    for brand in digest_brands(config):
+        claim = ledger.claim(engine, brand=brand, week=week.label, now=now)
         if claim is None:
             continue
-        message_id = mailer.digest_message_id(brand.name, week.label, schedule.smtp.sender)
-        outcomes.append(
-            deliver(
-                config, engine, claim, brand=brand.name, week=week, now=now, message_id=message_id
-            )
-        )
+        outcomes.append(deliver(config, engine, claim, brand=brand, week=week, now=now))
     return outcomes
 
 

@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 )
 
 from monitor.slack import text as t
+from rules.categories import category_label
 from storage.models import Alert, Author, Mention
 
 SECTION_LIMIT = 2900
@@ -390,4 +391,4 @@ def _summary_line(item: SummaryItem) -> str:
 
 
 def _label(category: str | None) -> str:
-    return category.replace("_", " ").capitalize() if category else "—"
+    return category_label(category) if category else "—"
