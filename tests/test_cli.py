@@ -71,12 +71,13 @@ def test_run_once_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["run", "--once", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert out.count("━━ COMPLAINT") == 1
+    assert out.count("━━ QUESTION") == 1  # "opens at 9?" needs an answer, not an apology
     assert main(["status", "--config", str(config)]) == 0
     status = capsys.readouterr().out
     assert "feed (replay): ok" in status
     assert "mentions:      2" in status
     assert "last error:    none" in status
-    assert "alerts: sent 1" in status
+    assert "alerts: sent 2" in status
 
 
 @pytest.mark.parametrize(
