@@ -228,7 +228,12 @@ def build_card(
         level = Level.ESCALATION
     if mention is not None:
         why += [str(r) for r in payload.get("reasons") or mention.reasons or []]
-    purpose = purpose_of(situation_of(mention, status_page=status_page)) if mention else None
+    purpose = None
+    if mention is not None:
+        situation = situation_of(mention, status_page=status_page)
+        if situation.intent is None and alert.kind in {"complaint", "update"}:
+            situation = replace(situation, intent="complaint")
+        purpose = purpose_of(situation)
     return AlertCard(
         id=alert.id,
         kind=alert.kind,
@@ -264,7 +269,7 @@ def _start(
     if update is not None:
         if update.escalate:
             return Priority.URGENT, Level.ESCALATION, "Spreading fast"
-        return Priority.HIGH, Level.VIRAL_RISK, "Still spreading"
+        return Priority.HIGH, Level.COMPLAINT, "Still spreading"
     if severity is not None:
         why.append(f"severity {severity} of 4")
     start = {4: Priority.URGENT, 3: Priority.HIGH}.get(severity or 0, Priority.NORMAL)
