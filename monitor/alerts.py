@@ -16,12 +16,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.clock import Clock
-from monitor.drafts import ReplyDrafter
+from monitor.alert_model import AlertCard, build_card
 from storage.models import Alert, Author, Mention
 from storage.repository import Repository
+
+if TYPE_CHECKING:
+    from monitor.drafts import ReplyDrafter
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +35,17 @@ BLOCKED_RETRY_SECONDS = 300.0
 
 @dataclass(frozen=True, slots=True)
 class AlertView:
-    """What a sink needs to render one alert."""
+    """What a sink needs to render one alert: the outbox row, its post and author, and the
+    typed card (monitor/alert_model.py) the dispatcher decided for it."""
 
     alert: Alert
     mention: Mention | None
     author: Author | None
+    card: AlertCard | None = None
+
+    def decided(self) -> AlertCard:
+        """The card; built with the default thresholds when the view was made by hand."""
+        return self.card or build_card(self.alert, self.mention, self.author)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +127,8 @@ class Dispatcher:
                     retry_at=until,
                 )
                 continue
-            self._draft_reply(view)
+            if self._drafter is not None:
+                view = self._drafter.prepare(view, self._repository, self._clock.now())
             self._repository.begin_attempt(alert.id)
             try:
                 delivery = self._sink.send(view)
@@ -135,16 +145,6 @@ class Dispatcher:
             )
             sent += 1
         return sent, False
-
-    def _draft_reply(self, view: AlertView) -> None:
-        """Draft the complaint's suggested reply if it has none yet, and store it first."""
-        mention = view.mention
-        if self._drafter is None or mention is None or mention.reply is not None:
-            return
-        reply = self._drafter.draft(mention, view.author)
-        if reply is not None:
-            self._repository.set_reply(mention.id, reply)
-            mention.reply = reply
 
     def _retry_later(self, alert: Alert, exc: Exception) -> None:
         attempts = alert.attempts + 1

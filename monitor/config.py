@@ -109,6 +109,12 @@ class QuietHours(Strict):
         return self
 
 
+def _ping_target(value: str | None) -> str | None:
+    if value is None or value in {"here", "channel"} or SLACK_USERGROUP_ID.match(value):
+        return value
+    raise ValueError(f'{value!r}: use "here", "channel" or a user group ID like S0123ABCD')
+
+
 class SlackConfig(Strict):
     bot_token: SecretStr | None = Field(default=None, description="xoxb-... (chat:write)")
     app_token: SecretStr | None = Field(
@@ -129,12 +135,7 @@ class SlackConfig(Strict):
 
     _ids = field_validator("channel", "ops_channel")(_channel_id)
 
-    @field_validator("escalate_to")
-    @classmethod
-    def _escalation_target(cls, value: str) -> str:
-        if value in {"here", "channel"} or SLACK_USERGROUP_ID.match(value):
-            return value
-        raise ValueError(f'{value!r}: use "here", "channel" or a user group ID like S0123ABCD')
+    _target = field_validator("escalate_to")(_ping_target)
 
 
 class ReplyConfig(Strict):
@@ -149,8 +150,51 @@ class ReplyConfig(Strict):
     )
 
 
+class BrandAlerting(Strict):
+    """How one brand's alerts and replies speak and where its urgent ones go."""
+
+    vocabulary: dict[str, str] = Field(
+        default_factory=dict,
+        description="what replies ask for, e.g. booking: your order number",
+    )
+    tone: Literal["friendly", "formal"] = "friendly"
+    sign_off: str = Field(default="", max_length=40, description="appended when it fits, e.g. ^Sam")
+    status_page: str | None = Field(
+        default=None, description="URL a holding reply points to while an incident is under way"
+    )
+    security_channel: str | None = Field(
+        default=None, description="Slack channel for impersonation and phishing warnings"
+    )
+    security_ping: str | None = Field(
+        default=None, description='who is pinged on them: "here" or a user group ID'
+    )
+    praise_reach: int = Field(
+        default=10_000, ge=0, description="followers from which praise gets a thank-you alert"
+    )
+
+    _ids = field_validator("security_channel")(_channel_id)
+    _target = field_validator("security_ping")(_ping_target)
+
+
+class EscalationRoute(Strict):
+    """Safety, legal, privacy and vulnerable-customer posts: who must see them now."""
+
+    channel: str | None = Field(default=None, description="Slack channel; default: the support one")
+    ping: str | None = Field(
+        default=None, description='"here", "channel" or a user group ID; default: escalate_to'
+    )
+
+    _ids = field_validator("channel")(_channel_id)
+    _target = field_validator("ping")(_ping_target)
+
+
 class AlertingConfig(Strict):
     """Where alerts go and when a post is worth one."""
+
+    brands: dict[str, BrandAlerting] = Field(
+        default_factory=dict, description="brand name -> its reply voice and contacts"
+    )
+    escalation: EscalationRoute = Field(default_factory=EscalationRoute)
 
     sink: Literal["console", "slack"] = "console"
     slack: SlackConfig = Field(default_factory=SlackConfig)
@@ -255,6 +299,18 @@ class AppConfig(Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _alerting_brands_exist(self) -> AppConfig:
+        names = {b.name for b in self.brands}
+        unknown = sorted(set(self.alerting.brands) - names)
+        if unknown:
+            raise ValueError(f"alerting.brands.{unknown[0]}: no brand of that name")
+        return self
+
+    def brand_alerting(self, name: str) -> BrandAlerting:
+        """The brand's alerting settings, the defaults when it has none."""
+        return self.alerting.brands.get(name) or BrandAlerting()
 
     def brand(self, name: str) -> BrandConfig:
         for brand in self.brands:

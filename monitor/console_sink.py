@@ -1,21 +1,26 @@
 """The default alert sink: prints alerts to a terminal, as the support team would read them.
 
-Used when Slack is not configured and by `brandmon demo`. Post text has already had control
-characters removed by the pipeline, so a post cannot drive the terminal.
+Used when Slack is not configured and by `brandmon demo`. It renders the typed card the
+dispatcher decided (monitor/alert_model.py) and decides nothing itself. Post text has already
+had control characters removed by the pipeline, so a post cannot drive the terminal.
 """
 
 from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
+from monitor.alert_model import AlertCard, Route
 from monitor.alerts import AlertView, Delivery
 from storage.models import Author, Mention
 
 QUOTE_LIMIT = 600
 SAMPLE_LIMIT = 160
+ROUTE_NOTES = {
+    Route.ESCALATION: "ESCALATE: send to the escalation team now",
+    Route.SECURITY: "SECURITY: tell the brand's security contact",
+}
 
 
 def _clip(text: str, limit: int) -> str:
@@ -27,8 +32,11 @@ def _wrap(label: str, text: str, width: int) -> list[str]:
 
 
 def _post(mention: Mention, author: Author | None, width: int) -> list[str]:
-    reach = f" ({author.followers:,} followers)" if author and author.followers else ""
-    who = f"@{author.handle}{reach}" if author else "unknown author"
+    who = "unknown author"
+    if author is not None:
+        details = [f"{author.followers:,} followers"] if author.followers else []
+        details += ["verified"] if author.verified else []
+        who = f"@{author.handle}" + (f" ({', '.join(details)})" if details else "")
     lines = [f"{who} on {mention.network} · {mention.created_at:%Y-%m-%d %H:%M} UTC"]
     if mention.url:
         lines.append(mention.url)
@@ -38,77 +46,66 @@ def _post(mention: Mention, author: Author | None, width: int) -> list[str]:
     return lines + (quoted or ["  │"])
 
 
-def _complaint(view: AlertView, width: int) -> list[str]:
+def _mention_body(view: AlertView, card: AlertCard, width: int) -> list[str]:
     mention = view.mention
     if mention is None:
         return []
-    lines = _post(mention, view.author, width)
-    facts = [
-        f"sentiment {mention.sentiment:+.2f}" if mention.sentiment is not None else "",
-        f"category {mention.category}" if mention.category else "",
-        f"risk {mention.risk:.0f}/100" if mention.risk is not None else "",
-    ]
-    lines.append(" · ".join(f for f in facts if f))
-    if mention.reasons:
-        lines += _wrap("Why: ", "; ".join(str(r) for r in mention.reasons), width)
-    if mention.reply:
-        lines += _wrap("Suggested reply: ", mention.reply, width)
-    return lines
-
-
-def _update(view: AlertView, width: int) -> list[str]:
-    payload, mention = view.alert.payload or {}, view.mention
-    head = f"risk {payload.get('score', 0):.0f}/100"
-    if payload.get("escalate"):
-        head += " · ESCALATION: needs a senior look now"
-    lines = [head]
-    if mention is not None:
+    lines = [f"{card.priority.label} · {card.title}"]
+    if card.route in ROUTE_NOTES:
+        lines.append(ROUTE_NOTES[card.route])
+    if card.answered is not None:
+        lines.append(f"✔ {card.answered}")
+    if card.update is not None:
+        e = card.update.engagement
         lines.append(
-            f"now {mention.likes:,} likes, {mention.reposts:,} reposts, "
-            f"{mention.replies:,} replies, {mention.quotes:,} quotes"
+            f"now {e.get('likes', mention.likes):,} likes, {e.get('reposts', mention.reposts):,} "
+            f"reposts, {e.get('replies', mention.replies):,} replies, "
+            f"{e.get('quotes', mention.quotes):,} quotes"
         )
         lines += _wrap("Post: ", _clip(mention.text, SAMPLE_LIMIT), width)
-    lines += _wrap("Why: ", "; ".join(payload.get("reasons", [])), width)
+    else:
+        lines += _post(mention, view.author, width)
+        facts = [
+            f"sentiment {mention.sentiment:+.2f}" if mention.sentiment is not None else "",
+            f"category {mention.category}" if mention.category else "",
+            f"risk {card.risk:.0f}/100" if card.risk is not None else "",
+        ]
+        lines.append(" · ".join(f for f in facts if f))
+    if card.why:
+        lines += _wrap("Why: ", "; ".join(card.why), width)
+    if mention.reply and card.reply_label and card.update is None:
+        lines += _wrap(f"{card.reply_label}: ", mention.reply, width)
     return lines
 
 
-def _spike(view: AlertView, width: int) -> list[str]:
-    p: dict[str, Any] = view.alert.payload or {}
-    lines = _wrap("", "; ".join(p.get("reasons", [])), width)
-    phrases = ", ".join(f"'{x['phrase']}' ({x['posts']})" for x in p.get("phrases", []))
-    categories = ", ".join(f"{x['category']} ({x['posts']})" for x in p.get("categories", []))
+def _spike_body(card: AlertCard, width: int) -> list[str]:
+    spike = card.spike
+    assert spike is not None
+    lines = _wrap("", "; ".join(spike.reasons), width)
+    phrases = ", ".join(f"'{p}' ({n})" for p, n in spike.phrases)
+    categories = ", ".join(f"{c} ({n})" for c, n in spike.categories)
     if phrases:
         lines += _wrap("Top phrases: ", phrases, width)
     if categories:
         lines += _wrap("Categories: ", categories, width)
-    for sample in p.get("samples", []):
-        lines += _wrap("  • ", _clip(sample, SAMPLE_LIMIT), width)
+    for sample in spike.samples:
+        who = f"@{sample.handle}: " if sample.handle else ""
+        lines += _wrap("  • ", who + _clip(sample.text, SAMPLE_LIMIT), width)
     return lines
-
-
-def _operations(view: AlertView, width: int) -> list[str]:
-    p: dict[str, Any] = view.alert.payload or {}
-    return _wrap(
-        f"source {p.get('source')}: ", f"{p.get('problem')} — check {p.get('check')}", width
-    )
-
-
-BODIES: dict[str, Callable[[AlertView, int], list[str]]] = {
-    "complaint": _complaint,
-    "update": _update,
-    "spike": _spike,
-    "operations": _operations,
-}
 
 
 def render_alert(view: AlertView, *, width: int = 88) -> str:
     """Plain-text rendering of one alert."""
-    alert = view.alert
-    kind = alert.kind.upper()
-    if alert.kind == "spike":
-        kind += f" ({(alert.payload or {}).get('metric', '')})"
-    title = f" {kind} · {alert.brand or 'brandmon'} "
-    body = BODIES.get(alert.kind, _complaint)(view, width)
+    card = view.decided()
+    if card.spike is not None:
+        body = _spike_body(card, width)
+    elif card.operations is not None:
+        ops = card.operations
+        body = _wrap(f"source {ops.source}: ", f"{ops.problem} — check {ops.check}", width)
+    else:
+        body = _mention_body(view, card, width)
+    kind = card.kind.upper() + (f" ({card.spike.metric})" if card.spike else "")
+    title = f" {kind} · {card.brand or 'brandmon'} "
     return "\n".join([f"━━{title}".ljust(width, "━"), *body])
 
 

@@ -20,6 +20,7 @@ from monitor.config import AppConfig
 from monitor.matching import BrandMatcher, build_matchers
 from monitor.normalise import RejectedPostError, normalise
 from rules.judge import Judge, Verdict
+from rules.scams import impersonation_signals
 from rules.viral import next_check_at
 from storage.repository import NewMention, Repository, StoredBatch
 
@@ -112,15 +113,17 @@ class Pipeline:
     ) -> NewMention:
         name, competitor = brand.matcher.brand.name, brand.matcher.brand.competitor
         if not verdict.flagged:
+            kind, why = self._other_alert(post, brand, verdict)
             return NewMention(
                 post=post,
                 brand=name,
                 source=source,
                 sentiment=verdict.sentiment,
-                reasons=list(verdict.reasons),
+                reasons=[*why, *verdict.reasons],
                 intent=verdict.intent,
                 complaint_score=verdict.complaint_score if verdict.judged else None,
                 language=verdict.language,
+                alert_kind=kind,
             )
         return NewMention(
             post=post,
@@ -147,6 +150,23 @@ class Pipeline:
             ),
             alert_kind=None if competitor else "complaint",
         )
+
+    def _other_alert(
+        self, post: Post, brand: _Brand, verdict: Verdict
+    ) -> tuple[str | None, list[str]]:
+        """The alert a post that is no complaint still needs, and why: a question wants an
+        answer, praise from a wide audience a thank-you, impersonation or phishing a warning
+        to the brand's security contact. Everything else needs none."""
+        if verdict.intent == "question":
+            return "question", []
+        settings = self._config.brand_alerting(brand.matcher.brand.name)
+        if verdict.intent == "praise" and (post.author.followers or 0) >= settings.praise_reach:
+            return "praise", []
+        if verdict.intent == "spam":
+            signals = impersonation_signals(post.text, brand.matcher.brand.terms)
+            if signals:
+                return "security", [f"impersonation or phishing: {'; '.join(signals)}"]
+        return None, []
 
     def process(self, source: str, result: FetchResult, *, brand: str | None = None) -> StoredBatch:
         """Judge and store one fetched batch, moving the source's cursor with it."""

@@ -9,6 +9,13 @@ config allows them), no placeholders beyond the known few (so a template cannot 
 post's text or the internal reasons), and the post's words come back only through a
 whitelisted topic word, so abuse is never echoed.
 
+Which reply fits depends on the situation, not the category alone (`Situation`, `ReplyBook.draft`):
+a complaint with a safety, legal, privacy or vulnerable-customer flag gets that route's own
+wording; an outage complaint while an incident is under way gets a holding reply pointing to
+the brand's status page; a question gets an answer-shaped draft, praise a thank-you, a scam a
+public warning (never a reply to the scammer). Only complaints are apologised to. Replies are
+written in the customer's language for en, de, fr, es, nl, it, pt and pl (rules/data/replies/).
+
 The pipeline calls this for every flagged post, so it is cheap: templates are parsed and
 compiled once, and choosing is a few hashes and string joins. The choice is seeded by the
 post id: stable for a post, varied across twenty similar complaints.
@@ -30,10 +37,20 @@ import yaml
 DEFAULTS = Path(__file__).resolve().parent / "data" / "replies.yaml"
 # Which placeholders each kind of line may use; nothing else reaches a template.
 SENTENCE = frozenset({"name", "topic", "private", "detail"})
+SITUATION = frozenset({"private", "detail", "status_page"})
+LANGUAGES = Path(__file__).resolve().parent / "data" / "replies"
+SUPPORTED_LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "pt", "pl")
+# Risk flags that change what a complaint's reply says, most urgent first.
+ROUTE_FLAGS = ("safety", "vulnerable", "privacy", "legal")
+_SITUATIONS = ("question", "thanks", "holding", *ROUTE_FLAGS, "warning")
+# A display name looks like a person's when it is written as one: a capitalised given name,
+# then nothing, a capitalised surname or an initial; pronouns, emoji and "from <place>" aside.
+_GIVEN = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'-]{1,14}(?:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'-]{1,14})?")
+_SURNAME = re.compile(r"[A-ZÀ-ÖØ-Þ](?:[a-zà-öø-ÿ'A-Z-]{1,20}|\.?)")
+_PRONOUNS = re.compile(r"\([a-z]+/[a-z]+\)")
 PROMISES = re.compile(
     r"refund|reimburs|compensat|voucher|\bcredit|replace|money back|\bfree\b|guarantee", re.I
 )
-_NAME = re.compile(r"[A-Za-z][A-Za-z'-]{1,19}")
 _PARTS = ("acknowledge", "empathy", "ownership", "next_step")
 ELLIPSIS = "…"
 
@@ -48,6 +65,42 @@ class _Network:
     target: int
     address: str
     private: str
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What the reply has to fit: the judgement of the post and the state of the brand."""
+
+    intent: str | None = "complaint"
+    category: str | None = None
+    severity: int | None = None
+    risks: tuple[str, ...] = ()
+    network: str = "default"
+    language: str | None = "en"
+    status_page: str | None = None  # set while an incident is under way: a holding reply
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A suggested reply and what it is for (apology, answer, thanks, holding, safety,
+    vulnerable, privacy, legal, warning), in `language`."""
+
+    purpose: str
+    text: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Voice:
+    """One language's wording for everything that is not an English category apology."""
+
+    named: tuple[str, ...]
+    anonymous: tuple[str, ...]
+    private: str | None  # None: the network's own word (English)
+    vocabulary: Mapping[str, str]
+    acknowledge: tuple[str, ...]
+    next_step: tuple[str, ...]
+    situations: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +213,17 @@ def _clip(text: str, limit: int) -> str:
 class ReplyBook:
     """Compiled reply templates for one brand; build with `ReplyBook.load` (or `load_book`)."""
 
-    def __init__(self, data: Mapping[str, Any], *, allow_refund_mention: bool = False) -> None:
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        *,
+        allow_refund_mention: bool = False,
+        languages: Mapping[str, Mapping[str, Any]] | None = None,
+        tone: str = "friendly",
+        sign_off: str = "",
+    ) -> None:
         self.allow_refund_mention = allow_refund_mention
+        self._sign_off = sign_off.strip()
         networks = data.get("networks") or {}
         if "default" not in networks:
             raise ReplyTemplateError("networks.default: missing")
@@ -177,21 +239,49 @@ class ReplyBook:
             for name, net in networks.items()
         }
         greetings = data.get("greetings") or {}
-        self._named = _lines("greetings.named", greetings.get("named"), frozenset({"name"}))
-        self._anonymous = _lines("greetings.anonymous", greetings.get("anonymous"), frozenset())
+        formal = tone == "formal" and greetings.get("formal_named")
+        named_key, anonymous_key = (
+            ("formal_named", "formal_anonymous") if formal else ("named", "anonymous")
+        )
+        self._named = _lines(
+            f"greetings.{named_key}", greetings.get(named_key), frozenset({"name"})
+        )
+        self._anonymous = _lines(
+            f"greetings.{anonymous_key}", greetings.get(anonymous_key), frozenset()
+        )
         self._never_say = frozenset(str(w).lower() for w in data.get("never_say") or [])
+        self._vocabulary = _vocabulary("vocabulary", data.get("vocabulary") or {})
         default = data.get("default") or {}
         self._default = _category("default", default)
         self._categories = {
             name: _category(f"categories.{name}", merge(default, raw or {}))
             for name, raw in (data.get("categories") or {}).items()
         }
+        english = _Voice(
+            named=self._named,
+            anonymous=self._anonymous,
+            private=None,
+            vocabulary=self._vocabulary,
+            acknowledge=self._default.acknowledge,
+            next_step=self._default.next_step,
+            situations=_situations("situations", data.get("situations") or {}),
+        )
+        self._voices = {"en": english}
+        for lang, raw in (languages or {}).items():
+            self._voices[lang] = _voice(lang, raw, english)
 
     @classmethod
     def load(
-        cls, override: Path | Mapping[str, Any] | None = None, *, allow_refund_mention: bool = False
+        cls,
+        override: Path | Mapping[str, Any] | None = None,
+        *,
+        allow_refund_mention: bool = False,
+        vocabulary: Mapping[str, str] | None = None,
+        tone: str = "friendly",
+        sign_off: str = "",
     ) -> ReplyBook:
-        """The bundled templates, with a brand's file (or mapping) merged over them."""
+        """The bundled templates, with a brand's file (or mapping) merged over them, and the
+        brand's own words for what a reply asks for (`vocabulary`) in English."""
         data = yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
         if isinstance(override, Path):
             try:
@@ -202,15 +292,34 @@ class ReplyBook:
             if not isinstance(override, Mapping):
                 raise ReplyTemplateError("reply templates must be a mapping of settings")
             data = merge(data, override)
-        return cls(data, allow_refund_mention=allow_refund_mention)
+        if vocabulary:
+            data = merge(data, {"vocabulary": dict(vocabulary)})
+        return cls(
+            data,
+            allow_refund_mention=allow_refund_mention,
+            languages=_bundled_languages(),
+            tone=tone,
+            sign_off=sign_off,
+        )
 
     def first_name(self, name: str | None) -> str | None:
-        """The first word of a display name when it looks like a name and is not abuse."""
-        words = (name or "").split()
-        if not words or not _NAME.fullmatch(words[0]) or words[0].lower() in self._never_say:
+        """The given name when the display name looks like a person's ("Abi Morris (she/her)",
+        "Adam B", "Ellie from York"), else None: "crumpet lucky", "Kestrel Help" and
+        "Kettle" alone are not greeted by name (a lone capitalised word is, when the rest
+        of the name is a surname, an initial or nothing and it is no abuse)."""
+        words = [w for w in (name or "").split() if w[:1].isalnum() or w[:1] == "("]
+        words = [w for w in words if not _PRONOUNS.fullmatch(w)]
+        if "from" in words:
+            words = words[: words.index("from")]
+        if not words or len(words) > 3 or not _GIVEN.fullmatch(words[0]):
             return None
-        first = words[0]
-        return first.capitalize() if first.islower() or first.isupper() else first
+        if any(not _SURNAME.fullmatch(w) for w in words[1:]):
+            return None
+        if any(w.lower().strip(".") in self._never_say for w in words):
+            return None
+        if len(words) == 1 and words[0].lower() in self._never_say:
+            return None
+        return words[0]
 
     def suggest(
         self,
@@ -222,9 +331,76 @@ class ReplyBook:
         seed: str,
         name: str | None = None,
     ) -> str | None:
-        """A reply within the network's limit (the @handle included)."""
-        net = self._networks.get(network) or self._networks["default"]
-        cat = self._categories.get(category or "", self._default)
+        """An English complaint reply within the network's limit (the @handle included)."""
+        draft = self.draft(
+            Situation(category=category, network=network),
+            handle=handle,
+            text=text,
+            seed=seed,
+            name=name,
+        )
+        return draft.text if draft else None
+
+    def draft(
+        self, situation: Situation, *, handle: str | None, text: str, seed: str, name: str | None
+    ) -> Draft | None:
+        """The reply that fits `situation`, or None when nothing should be said (chatter,
+        off-topic, or a post with no intent)."""
+        purpose = purpose_of(situation)
+        if purpose is None:
+            return None
+        lang = situation.language if situation.language in self._voices else "en"
+        net = self._networks.get(situation.network) or self._networks["default"]
+        crc = zlib.crc32(seed.encode())
+        if purpose == "apology" and lang == "en":
+            return Draft(purpose, self._apology(situation, net, handle, name, text, crc), lang)
+        voice = self._voices[lang]
+        cat = self._categories.get(situation.category or "", self._default)
+        values = {
+            "private": voice.private or net.private,
+            "detail": voice.vocabulary.get(cat.detail, voice.vocabulary.get("account", "")),
+            "status_page": situation.status_page or "",
+        }
+        if purpose == "apology":
+            body = [
+                _pick(voice.acknowledge, crc, b"|acknowledge"),
+                _pick(voice.next_step, crc, b"|next_step").format(**values),
+            ]
+        else:
+            body = [_pick(voice.situations[purpose], crc, b"|" + purpose.encode()).format(**values)]
+        # A public warning answers nobody: it is posted by the brand, not at the scammer.
+        address = "" if purpose == "warning" else self._address(net, handle)
+        first = self.first_name(name) if purpose != "warning" else None
+        greeting = "" if purpose == "warning" else self._greeting(voice, first, crc)
+        return Draft(purpose, self._finish(address, [greeting, *body], net), lang)
+
+    def _address(self, net: _Network, handle: str | None) -> str:
+        if not (net.address and handle):
+            return ""
+        return net.address.format(handle=handle.lstrip("@")).strip() + " "
+
+    @staticmethod
+    def _greeting(voice: _Voice, first: str | None, crc: int) -> str:
+        greeting = _pick(voice.named if first else voice.anonymous, crc, b"|greeting")
+        return greeting.format(name=first or "")
+
+    def _finish(self, address: str, parts: Sequence[str], net: _Network) -> str:
+        """Join, then add the sign-off when it still fits the network's hard limit."""
+        reply = address + _sentences([p for p in parts if p])
+        if self._sign_off and len(reply) + 1 + len(self._sign_off) <= net.limit:
+            return f"{reply} {self._sign_off}"
+        return reply if len(reply) <= net.limit else _clip(reply, net.limit)
+
+    def _apology(
+        self,
+        situation: Situation,
+        net: _Network,
+        handle: str | None,
+        name: str | None,
+        text: str,
+        crc: int,
+    ) -> str:
+        cat = self._categories.get(situation.category or "", self._default)
         topic = cat.topic
         lowered = text.lower()
         for candidate in cat.topics:
@@ -233,11 +409,9 @@ class ReplyBook:
                 topic = candidate.say.format(match=" ".join(found.group(0).split()))
                 break
         first = self.first_name(name)
-        values = {"name": first or "", "topic": topic, "private": net.private, "detail": cat.detail}
-        address = ""
-        if net.address and handle:
-            address = net.address.format(handle=handle.lstrip("@")).strip() + " "
-        crc = zlib.crc32(seed.encode())
+        detail = self._vocabulary.get(cat.detail, cat.detail)
+        values = {"name": first or "", "topic": topic, "private": net.private, "detail": detail}
+        address = self._address(net, handle)
         greeting = _pick(self._named if first else self._anonymous, crc, b"|greeting")
         greeting = greeting.format(**values)
         ack = _pick(cat.acknowledge, crc, b"|acknowledge").format(**values)
@@ -257,18 +431,96 @@ class ReplyBook:
             [ack, step],
         )
         fits = reply = ""
+        sign = len(self._sign_off) + 1 if self._sign_off else 0
         for parts in drafts:  # the fullest draft within the preferred length, else the limit
             reply = address + _sentences(parts)
-            if len(reply) <= net.target:
-                return reply
+            if len(reply) + sign <= net.target:
+                return self._finish(address, parts, net)
             fits = fits or (reply if len(reply) <= net.limit else "")
         return fits or _clip(reply, net.limit)
 
 
+def purpose_of(situation: Situation) -> str | None:
+    """What the reply is for. Only complaints are apologised to; a flagged risk picks its
+    route's wording; an outage complaint during an incident gets the holding reply."""
+    intent = situation.intent
+    if intent == "complaint":
+        flags = [f for f in ROUTE_FLAGS if f in situation.risks]
+        if flags:
+            return flags[0]
+        if situation.status_page and situation.category == "outage":
+            return "holding"
+        return "apology"
+    return {"question": "answer", "praise": "thanks", "spam": "warning"}.get(intent or "")
+
+
+def _vocabulary(key: str, raw: Any) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        raise ReplyTemplateError(f"{key}: must map a name to words, e.g. order: your order number")
+    return {str(k): _check(f"{key}.{k}", v, frozenset()) for k, v in raw.items()}
+
+
+def _situations(
+    key: str, raw: Any, fallback: Mapping[str, tuple[str, ...]] | None = None
+) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for name in _SITUATIONS:
+        value = raw.get(name) if isinstance(raw, Mapping) else None
+        if value is None and fallback is not None:
+            found[name] = fallback[name]
+            continue
+        found[name] = _lines(f"{key}.{name}", value, SITUATION)
+    found["answer"] = found.pop("question")
+    return found
+
+
+def _voice(lang: str, raw: Mapping[str, Any], english: _Voice) -> _Voice:
+    key = f"replies/{lang}.yaml"
+    greetings = raw.get("greetings") or {}
+    complaint = raw.get("complaint") or {}
+    situations = {("question" if k == "answer" else k): v for k, v in english.situations.items()}
+    return _Voice(
+        named=_lines(f"{key}: greetings.named", greetings.get("named"), frozenset({"name"})),
+        anonymous=_lines(f"{key}: greetings.anonymous", greetings.get("anonymous"), frozenset()),
+        private=_check(f"{key}: private", raw.get("private"), frozenset()),
+        vocabulary={
+            **english.vocabulary,
+            **_vocabulary(f"{key}: vocabulary", raw.get("vocabulary") or {}),
+        },
+        acknowledge=_lines(
+            f"{key}: complaint.acknowledge", complaint.get("acknowledge"), frozenset()
+        ),
+        next_step=_lines(f"{key}: complaint.next_step", complaint.get("next_step"), SITUATION),
+        situations=_situations(key, raw, situations),
+    )
+
+
 @cache
-def load_book(override: Path | None = None, *, allow_refund_mention: bool = False) -> ReplyBook:
-    """`ReplyBook.load`, once per (file, flag): the pipeline may ask for every post."""
-    return ReplyBook.load(override, allow_refund_mention=allow_refund_mention)
+def _bundled_languages() -> dict[str, dict[str, Any]]:
+    return {
+        lang: yaml.safe_load((LANGUAGES / f"{lang}.yaml").read_text(encoding="utf-8"))
+        for lang in SUPPORTED_LANGUAGES
+        if lang != "en"
+    }
+
+
+@cache
+def load_book(
+    override: Path | None = None,
+    *,
+    allow_refund_mention: bool = False,
+    vocabulary: tuple[tuple[str, str], ...] = (),
+    tone: str = "friendly",
+    sign_off: str = "",
+) -> ReplyBook:
+    """`ReplyBook.load`, once per (file, settings): the pipeline may ask for every post."""
+    return ReplyBook.load(
+        override,
+        allow_refund_mention=allow_refund_mention,
+        vocabulary=dict(vocabulary),
+        tone=tone,
+        sign_off=sign_off,
+    )
 
 
 def suggest_reply(

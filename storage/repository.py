@@ -655,6 +655,32 @@ class Repository:
             ).first()
             return (row[0], row[1]) if row else None
 
+    def latest_spike_at(self, brand: str, since: datetime) -> datetime | None:
+        """When the brand's newest spike alert since `since` was queued: an incident is
+        under way while this is recent (replies then point to the status page)."""
+        with self.sessions() as session:
+            return session.scalar(
+                select(func.max(Alert.created_at)).where(
+                    Alert.kind == "spike", Alert.brand == brand, Alert.created_at >= since
+                )
+            )
+
+    def brand_answer(self, network: str, native_id: str) -> tuple[str, datetime] | None:
+        """(@handle, when) of the brand's first reply to a post, if it has answered."""
+        with self.sessions() as session:
+            row = session.execute(
+                select(Author.handle, Mention.created_at)
+                .join(Author, Author.id == Mention.author_id)
+                .where(
+                    Mention.network == network,
+                    Mention.in_reply_to == native_id,
+                    Mention.from_brand.is_(True),
+                )
+                .order_by(Mention.created_at)
+                .limit(1)
+            ).first()
+            return (row[0], row[1]) if row else None
+
     def set_reply(self, mention_id: int, reply: str) -> None:
         """Store a complaint's suggested reply (drafted when its alert is first shown)."""
         with self.sessions.begin() as session:

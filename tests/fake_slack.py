@@ -40,7 +40,7 @@ from tests.factories import make_post
 
 BOT_TOKEN = "xoxb-test-bot-token"
 APP_TOKEN = "xapp-test-app-token"
-CHANNELS = ("C0SUPPORT", "C0OPS")
+CHANNELS = ("C0SUPPORT", "C0OPS", "C0ESCALATE", "C0SECURITY")
 
 
 @dataclass(frozen=True)

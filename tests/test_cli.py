@@ -61,7 +61,7 @@ def test_classify_jsonl_and_missing_column(tmp_path: Path, capsys) -> None:
 def test_run_once_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     feed = write_feed(
         tmp_path / "feed.jsonl",
-        [feed_record("1", COMPLAINT), feed_record("2", "Kestrel store opens at 9?"), "{bad"],
+        [feed_record("1", COMPLAINT), feed_record("2", "what time does the Kestrel store open on Sunday?"), "{bad"],
     )
     config = write_config(
         tmp_path / "config.yaml",
@@ -71,12 +71,13 @@ def test_run_once_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["run", "--once", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert out.count("━━ COMPLAINT") == 1
+    assert out.count("━━ QUESTION") == 1  # a question needs an answer, not an apology
     assert main(["status", "--config", str(config)]) == 0
     status = capsys.readouterr().out
     assert "feed (replay): ok" in status
     assert "mentions:      2" in status
     assert "last error:    none" in status
-    assert "alerts: sent 1" in status
+    assert "alerts: sent 2" in status
 
 
 @pytest.mark.parametrize(

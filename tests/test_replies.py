@@ -4,11 +4,20 @@ and never a promise, an echoed insult or an internal reason."""
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
 
-from rules.replies import ReplyBook, ReplyTemplateError, load_book, suggest_reply
+from rules.replies import (
+    SUPPORTED_LANGUAGES,
+    Draft,
+    ReplyBook,
+    ReplyTemplateError,
+    Situation,
+    load_book,
+    suggest_reply,
+)
 from tests.conftest import shared_path
 
 CATEGORIES = [
@@ -107,10 +116,19 @@ def test_the_problem_is_named_in_the_customers_own_terms(
     ("name", "first"),
     [
         ("Sam Smith", "Sam"),
-        ("sam", "Sam"),
-        ("SAM", "Sam"),
+        ("Abi Morris (she/her)", "Abi"),
+        ("Adam from Bristol", "Adam"),
+        ("Aaron ☕", "Aaron"),
+        ("Adam B", "Adam"),
+        ("Chloé Lefèvre", "Chloé"),
         ("McKenzie", "McKenzie"),
-        ("Kestrel Sucks", "Kestrel"),
+        # Written like a nickname, not a name: "Hi there" rather than "Hey Kettle".
+        ("crumpet lucky", None),
+        ("kettle brummie", None),
+        ("sam", None),
+        ("SAM", None),
+        ("B. Jackson", None),
+        ("Kestrel Sucks", None),
         ("Sucks to be Kestrel", None),
         ("idiot", None),
         ("🔥🔥", None),
@@ -287,3 +305,145 @@ def test_real_customer_tweets_get_replies_within_limits_without_echoing_abuse() 
             assert len(reply) <= 280
             words = set(reply.lower().replace(",", " ").replace(".", " ").split())
             assert not words & {"fuck", "fucking", "shit", "crap", "idiots", "useless"}
+
+
+# -- replies by situation ------------------------------------------------------------------
+
+APOLOGY = re.compile(
+    r"sorry|apolog|leid|désolé|sentimos|siento|spijt|dispiace|scus|lamentamos|desculpa|przykro|przeprasz",
+    re.I,
+)
+
+
+def _draft(**situation: object) -> Draft:
+    found = load_book().draft(
+        Situation(**situation),  # type: ignore[arg-type]
+        handle="ann",
+        text="my charger melted",
+        seed="1",
+        name="Ann Lee",
+    )
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize(
+    ("intent", "purpose"), [("praise", "thanks"), ("question", "answer"), ("spam", "warning")]
+)
+def test_praise_questions_and_scams_are_never_apologised_to(
+    lang: str, intent: str, purpose: str
+) -> None:
+    draft = _draft(intent=intent, network="x", language=lang)
+    assert (draft.purpose, draft.language) == (purpose, lang)
+    assert not APOLOGY.search(draft.text), draft.text
+
+
+@pytest.mark.parametrize("intent", ["chatter", "off_topic", None])
+def test_chatter_and_off_topic_get_no_draft(intent: str | None) -> None:
+    assert (
+        load_book().draft(Situation(intent=intent), handle="a", text="", seed="1", name=None)
+        is None
+    )
+
+
+def test_a_public_warning_addresses_nobody_and_names_nobody() -> None:
+    draft = _draft(intent="spam", network="x")
+    assert not draft.text.startswith("@")
+    assert "Ann" not in draft.text
+    assert "isn't from us" in draft.text
+
+
+@pytest.mark.parametrize(
+    ("risks", "purpose", "words"),
+    [
+        (("safety",), "safety", "safety team"),
+        (("legal", "safety"), "safety", "safety team"),
+        (("vulnerable", "legal"), "vulnerable", "with care"),
+        (("privacy",), "privacy", "data protection team"),
+        (("legal",), "legal", "senior member"),
+        (("churn",), "apology", "sorry"),
+    ],
+)
+def test_risk_flags_pick_their_route_wording(
+    risks: tuple[str, ...], purpose: str, words: str
+) -> None:
+    draft = _draft(intent="complaint", category="product_quality", risks=risks, network="x")
+    assert draft.purpose == purpose
+    assert words in draft.text.lower()
+
+
+def test_an_outage_complaint_during_an_incident_gets_the_status_page() -> None:
+    during = _draft(category="outage", network="x", status_page="https://status.example/1")
+    assert during.purpose == "holding"
+    assert during.text.endswith("https://status.example/1")
+    assert _draft(category="outage", network="x").purpose == "apology"
+    # Another problem during the incident is still answered on its own terms.
+    assert (
+        _draft(category="delivery", network="x", status_page="https://s.example").purpose
+        == "apology"
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("de", "Bestellnummer"),
+        ("fr", "numéro de commande"),
+        ("es", "número de pedido"),
+        ("nl", "bestelnummer"),
+        ("it", "numero d'ordine"),
+        ("pt", "encomenda"),
+        ("pl", "zamówienia"),
+    ],
+)
+def test_a_complaint_is_answered_in_the_customers_language(lang: str, words: str) -> None:
+    draft = _draft(category="delivery", network="x", language=lang)
+    assert draft.language == lang
+    assert words in draft.text
+    assert APOLOGY.search(draft.text)
+    assert draft.text.startswith("@ann ")
+
+
+def test_an_unsupported_language_is_answered_in_english() -> None:
+    assert _draft(category="delivery", network="x", language="ja").language == "en"
+
+
+def test_the_brands_vocabulary_tone_and_sign_off_are_used() -> None:
+    book = ReplyBook.load(
+        vocabulary={"booking": "your order number"}, tone="formal", sign_off="^KH"
+    )
+    for seed in range(20):
+        reply = book.suggest(
+            category="cancellation_delay",
+            network="x",
+            handle="a",
+            text="",
+            seed=str(seed),
+            name="Ann Lee",
+        )
+        assert reply is not None
+        assert "booking reference" not in reply
+        assert "order number" in reply
+        assert reply.endswith(" ^KH")
+        assert not reply.startswith("@a Hey")
+
+
+def test_bad_vocabulary_is_one_error_naming_the_key() -> None:
+    with pytest.raises(ReplyTemplateError, match=r"vocabulary.order: must not promise"):
+        ReplyBook.load(vocabulary={"order": "a free replacement"})
+
+
+@pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("purpose_risks", [(), ("safety",), ("vulnerable",), ("privacy",)])
+def test_every_language_fits_the_x_limit(lang: str, purpose_risks: tuple[str, ...]) -> None:
+    for seed in range(10):
+        draft = load_book().draft(
+            Situation(risks=purpose_risks, network="x", language=lang),
+            handle="fifteen_chars_x",
+            text="",
+            seed=str(seed),
+            name="Maximilianna Smith",
+        )
+        assert draft is not None
+        assert len(draft.text) <= 280, draft

@@ -14,7 +14,6 @@ from monitor.slack.blocks import (
     SummaryItem,
     mention_message,
     operations_message,
-    severity_of,
     spike_message,
     status_line,
     summary_message,
@@ -97,9 +96,13 @@ def test_complaint_message_has_every_part_an_agent_needs() -> None:
         "*Viral risk*\n72/100",
         "*Sentiment*\n-0.71",
         "*Category*\nWait or response time",  # complaint_rules.yaml's label
+        "*Priority*\nP1 urgent",
     ]
     why = blocks[4]["text"]["text"]
-    assert why == "*Why brandmon flagged it*\n• matched: 'on hold for 2 hours'"
+    assert why == (
+        "*Why*\n• large audience (verified, 12,345 followers)\n"
+        "• spreading: viral risk 72/100\n• matched: 'on hold for 2 hours'"
+    )
     assert "```@ann Hi Ann, sorry about being kept on hold.```" in blocks[5]["text"]["text"]
     buttons = blocks[6]["elements"]
     assert [b["action_id"] for b in buttons] == [a.value for a in Action]
@@ -151,31 +154,6 @@ def test_post_without_url_or_author_still_renders() -> None:
     assert "Open post" not in blocks[2]["elements"][0]["text"]
     assert "*Viral risk*\nnot scored yet" in [f["text"] for f in blocks[3]["fields"]]
     assert "Suggested reply" not in str(blocks)
-
-
-@pytest.mark.parametrize(
-    ("kind", "risk", "escalate", "severity"),
-    [
-        ("complaint", None, False, Severity.COMPLAINT),
-        ("complaint", 59.9, False, Severity.COMPLAINT),
-        ("complaint", 60, False, Severity.VIRAL_RISK),
-        ("update", 70, False, Severity.VIRAL_RISK),
-        ("update", 70, True, Severity.ESCALATION),
-        ("update", 85, False, Severity.ESCALATION),
-        ("update", None, False, Severity.COMPLAINT),
-        ("spike", 99, False, Severity.SPIKE),
-        ("operations", None, False, Severity.OPERATIONS),
-    ],
-)
-def test_severity(kind: str, risk: float | None, escalate: bool, severity: Severity) -> None:
-    payload = {"score": risk, "escalate": escalate} if kind == "update" else {}
-    mention = _mention(risk=risk if kind != "update" else None)
-    assert (
-        severity_of(
-            Alert(kind=kind, payload=payload), mention, risk_threshold=60, escalation_threshold=85
-        )
-        is severity
-    )
 
 
 def test_escalation_pings_in_the_message_and_the_notification() -> None:

@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from monitor.alert_model import AlertCard, Level, build_card
 from monitor.slack import text as t
 from rules.categories import category_label
 from storage.models import Alert, Author, Mention
@@ -39,21 +40,28 @@ SUMMARY_ITEMS_SHOWN = 30
 ACTIONS_BLOCK = "brandmon_actions"
 
 
-class Severity(StrEnum):
-    COMPLAINT = "complaint"
-    VIRAL_RISK = "viral risk"
-    ESCALATION = "escalation"
-    SPIKE = "spike"
-    OPERATIONS = "operations"
-
+# The header word is the card's level (monitor/alert_model.py decides it, not Slack code).
+Severity = Level
 
 EMOJI = {
-    Severity.COMPLAINT: "🟡",
-    Severity.VIRAL_RISK: "🟠",
-    Severity.ESCALATION: "🔴",
-    Severity.SPIKE: "📈",
-    Severity.OPERATIONS: "⚙️",
+    Level.COMPLAINT: "🟡",
+    Level.VIRAL_RISK: "🟠",
+    Level.ESCALATION: "🔴",
+    Level.SPIKE: "📈",
+    Level.OPERATIONS: "⚙️",
+    Level.QUESTION: "❓",
+    Level.PRAISE: "💚",
+    Level.SECURITY: "🛡️",
 }
+# What the escalation ping asks people to do, by the flag that routed the post.
+TO_DO = {
+    "Safety risk": "check whether anyone is in danger and call the customer today",
+    "Vulnerable customer": "a specialist should reply, with care, before anyone else",
+    "Privacy or data exposure": "ask them to remove personal data; involve data protection",
+    "Legal, regulator or press": "loop in legal or communications before replying in public",
+    "Impersonation or phishing": "report the account, warn customers; do not reply to it",
+}
+GENERIC_TITLES = frozenset({"Complaint", "Still spreading", "Spreading fast"})
 
 
 class Action(StrEnum):
@@ -94,31 +102,6 @@ class Message:
         return {"text": self.text, "blocks": [b.to_dict() for b in self.blocks]}
 
 
-def severity_of(
-    alert: Alert, mention: Mention | None, *, risk_threshold: float, escalation_threshold: float
-) -> Severity:
-    """The header word: spike and operations by kind, else by the post's risk."""
-    if alert.kind == "spike":
-        return Severity.SPIKE
-    if alert.kind == "operations":
-        return Severity.OPERATIONS
-    payload = alert.payload or {}
-    risk = risk_of(payload, mention)
-    if payload.get("escalate") or (risk is not None and risk >= escalation_threshold):
-        return Severity.ESCALATION
-    if risk is not None and risk >= risk_threshold:
-        return Severity.VIRAL_RISK
-    return Severity.COMPLAINT
-
-
-def risk_of(payload: Mapping[str, Any], mention: Mention | None) -> float | None:
-    """The risk an update alert carries ("score" from rules/viral.py), else the post's own."""
-    for key in ("risk", "score"):
-        if isinstance(payload.get(key), int | float):
-            return float(payload[key])
-    return mention.risk if mention is not None else None
-
-
 def _mrkdwn(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=text, verbatim=True)
 
@@ -127,8 +110,11 @@ def _section(text: str) -> SectionBlock:
     return SectionBlock(text=_mrkdwn(t.clip_markup(text, 3000)))
 
 
-def _header(severity: Severity, brand: str | None) -> HeaderBlock:
-    title = f"{EMOJI[severity]} {severity.value.capitalize()}" + (f" · {brand}" if brand else "")
+def _header(severity: Severity, brand: str | None, card: AlertCard | None = None) -> HeaderBlock:
+    title = f"{EMOJI[severity]} {severity.value.capitalize()}"
+    if card is not None and card.title not in GENERIC_TITLES and card.title.lower() != severity:
+        title += f": {card.title}"
+    title += f" · {brand}" if brand else ""
     return HeaderBlock(text=PlainTextObject(text=t.clip(title, 150), emoji=True))
 
 
@@ -210,11 +196,13 @@ def mention_message(
     status: Status = Status(),
     ping: str | None = None,
     escalation_threshold: float | None = None,
+    card: AlertCard | None = None,
 ) -> Message:
-    """The one top-level message for a post (complaint, viral risk or escalation)."""
+    """The one top-level message for a post, rendered from its card (`card`; built with the
+    default thresholds when not given)."""
+    card = card or build_card(alert, mention, author)
     payload = alert.payload or {}
-    risk = risk_of(payload, mention)
-    reasons = payload.get("reasons") or mention.reasons or []
+    risk = card.risk
     who = _who(author)
     reach = ""
     if author is not None:
@@ -226,14 +214,9 @@ def mention_message(
     where = [reach, t.escape(mention.network)]
     where += [t.link(mention.url, "Open post")] if mention.url else []
     context = " · ".join([*where, t.when(mention.created_at)])
-    blocks: list[Block] = [_header(severity, alert.brand or mention.brand)]
+    blocks: list[Block] = [_header(severity, alert.brand or mention.brand, card)]
     if ping:
-        threshold = (
-            f" (risk {_risk(risk)} ≥ {escalation_threshold:.0f})"
-            if (escalation_threshold is not None and risk is not None)
-            else ""
-        )
-        blocks.append(_section(f"{ping} *Escalation:* this post is spreading fast{threshold}."))
+        blocks.append(_section(_ping_line(ping, card, risk, escalation_threshold)))
     blocks += [
         _section(t.quote(mention.text, SECTION_LIMIT)),
         ContextBlock(elements=[_mrkdwn(t.clip_markup(context, 3000))]),
@@ -246,13 +229,16 @@ def mention_message(
                     + ("—" if mention.sentiment is None else f"{mention.sentiment:+.2f}")
                 ),
                 _mrkdwn(f"*Category*\n{t.escape(_label(mention.category))}"),
+                _mrkdwn(f"*Priority*\n{card.priority.label}"),
             ]
         ),
-        _section(f"*Why brandmon flagged it*\n{_reasons(reasons)}"),
+        _section(f"*Why*\n{_reasons(card.why)}"),
     ]
-    if mention.reply:
+    if card.answered is not None:
+        blocks.append(ContextBlock(elements=[_mrkdwn(f"💬 {t.escape(str(card.answered))}")]))
+    if mention.reply and card.reply_label:
         reply = t.clip_escaped(mention.reply, SECTION_LIMIT - 60).replace("`", "'")
-        blocks.append(_section(f"*Suggested reply* (adapt before sending)\n```{reply}```"))
+        blocks.append(_section(f"*{card.reply_label}* (adapt before sending)\n```{reply}```"))
     blocks += [_buttons(alert.id), ContextBlock(elements=[_mrkdwn(status_line(status))])]
     post = t.clip_escaped(mention.text.replace("\n", " "), FALLBACK_POST_CHARS)
     fallback = (
@@ -263,19 +249,48 @@ def mention_message(
 
 
 def update_message(
-    alert: Alert, mention: Mention, *, ping: str | None = None, threshold: float | None = None
+    alert: Alert,
+    mention: Mention,
+    *,
+    ping: str | None = None,
+    threshold: float | None = None,
+    author: Author | None = None,
 ) -> Message:
-    """A thread reply: the tracked post keeps growing (and, once, the escalation ping)."""
+    """A thread reply: the tracked post keeps growing. The escalation ping (once) carries the
+    post, its author and what to do, so whoever is pinged can act from the notification."""
     payload = alert.payload or {}
-    risk = risk_of(payload, mention)
+    card = build_card(alert, mention, author)
+    risk = card.risk
     lines = [f"📈 *Still spreading* · viral risk {_risk(risk)} · {_engagement(mention, payload)}"]
-    if payload.get("reasons"):
-        lines.append(f"*Why*\n{_reasons(payload['reasons'])}")
+    if card.update is not None and card.update.reasons:
+        lines.append(f"*Why*\n{_reasons(card.update.reasons)}")
     if ping:
         over = f" past {threshold:.0f}" if threshold is not None else ""
-        lines.insert(0, f"{ping} *Escalation:* viral risk is now {_risk(risk)}{over}.")
+        who = f"*{t.escape(_who(author))}*" + (
+            f" · {t.compact(author.followers)} followers" if author and author.followers else ""
+        )
+        lines[:0] = [
+            f"{ping} *Escalation:* viral risk is now {_risk(risk)}{over}. "
+            "*To do:* reply in public within the hour and tell the team lead.",
+            t.quote(mention.text, 600),
+            f"{who} · {t.link(mention.url, 'Open post')}" if mention.url else who,
+        ]
     text = "\n".join(lines)
     return Message(text=t.clip_markup(text, 3000), blocks=[_section(text)])
+
+
+def _ping_line(
+    ping: str, card: AlertCard, risk: float | None, escalation_threshold: float | None
+) -> str:
+    """The ping's first line: what the alert is and what to do about it."""
+    if card.title in TO_DO:
+        return f"{ping} *{t.escape(card.title)}:* {TO_DO[card.title]}."
+    threshold = (
+        f" (risk {_risk(risk)} ≥ {escalation_threshold:.0f})"
+        if (escalation_threshold is not None and risk is not None)
+        else ""
+    )
+    return f"{ping} *Escalation:* this post is spreading fast{threshold}."
 
 
 def spike_message(alert: Alert, *, status: Status = Status()) -> Message:

@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from core.clock import Clock
+from monitor.alert_model import Route
 from monitor.alerts import AlertView, Delivery, SinkRetryError
 from monitor.config import AppConfig
 from monitor.slack import text
@@ -36,7 +37,6 @@ from monitor.slack.blocks import (
     SummaryItem,
     mention_message,
     operations_message,
-    severity_of,
     spike_message,
     summary_message,
     update_message,
@@ -54,7 +54,7 @@ EVENT_TYPE = "brandmon_alert"
 HISTORY_PAGES = 5
 HISTORY_PAGE_SIZE = 200
 HISTORY_SLACK = timedelta(minutes=5)
-RANK = {Severity.COMPLAINT: 0, Severity.VIRAL_RISK: 1, Severity.ESCALATION: 2}
+RANK = {Severity.VIRAL_RISK: 1, Severity.SECURITY: 1, Severity.ESCALATION: 2}
 NETWORK_ERRORS = (URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError)
 
 
@@ -81,8 +81,20 @@ class SlackSink:
         self._channel = slack.channel
         self._ops_channel = slack.ops_channel or slack.channel
         self._ping = text.ping(slack.escalate_to)
+        # Where each route goes (monitor/alert_model.Route): channel and who is pinged.
+        route = alerting.escalation
+        self._escalation = (
+            route.channel or slack.channel,
+            text.ping(route.ping or slack.escalate_to),
+        )
+        self._security = {
+            name: (
+                brand.security_channel or slack.channel,
+                text.ping(brand.security_ping) if brand.security_ping else None,
+            )
+            for name, brand in alerting.brands.items()
+        }
         self._limit = slack.rate_limit
-        self._risk_threshold = alerting.risk_threshold
         self._escalation_threshold = alerting.escalation_threshold
         self._quiet = (
             QuietHoursWindow(slack.quiet_hours, ZoneInfo(config.timezone))
@@ -112,8 +124,19 @@ class SlackSink:
                 return root.snoozed_until if root.snoozed_until > now else None
         return None
 
+    def _route(self, view: AlertView) -> tuple[str, str | None]:
+        """(channel, ping for a new message) for the alert's route."""
+        card = view.decided()
+        if card.route is Route.OPERATIONS:
+            return self._ops_channel, None
+        if card.route is Route.ESCALATION:
+            return self._escalation
+        if card.route is Route.SECURITY:
+            return self._security.get(card.brand or "", (self._channel, None))
+        return self._channel, self._ping if card.level is Severity.ESCALATION else None
+
     def send(self, view: AlertView) -> Delivery:
-        channel = self._ops_channel if view.alert.kind == "operations" else self._channel
+        channel, _ = self._route(view)
         try:
             if view.alert.attempts > 0:
                 found = self._recover(view, channel)
@@ -132,13 +155,9 @@ class SlackSink:
 
     # -- per kind -------------------------------------------------------------------------
 
-    def _severity(self, view: AlertView) -> Severity:
-        return severity_of(
-            view.alert,
-            view.mention,
-            risk_threshold=self._risk_threshold,
-            escalation_threshold=self._escalation_threshold,
-        )
+    @staticmethod
+    def _severity(view: AlertView) -> Severity:
+        return view.decided().level
 
     def _post_own(self, view: AlertView, channel: str) -> Delivery:
         alert = view.alert
@@ -170,9 +189,9 @@ class SlackSink:
     def _post_root(self, view: AlertView, channel: str, severity: Severity) -> Delivery:
         assert view.mention is not None
         alert, now = view.alert, self._clock.now()
-        if severity is not Severity.ESCALATION and self._over_limit(channel, now):
+        _, ping = self._route(view)
+        if ping is None and self._over_limit(channel, now):
             return self._summarise(view, channel, severity)
-        ping = self._ping if severity is Severity.ESCALATION else None
         message = mention_message(
             alert,
             view.mention,
@@ -180,6 +199,7 @@ class SlackSink:
             severity=severity,
             ping=ping,
             escalation_threshold=self._escalation_threshold,
+            card=view.decided(),
         )
         posted = self._post(channel, message, alert, kind="alert", escalated=ping is not None)
         self._store.record(
@@ -207,7 +227,11 @@ class SlackSink:
         ):
             ping = self._ping
         message = update_message(
-            alert, view.mention, ping=ping, threshold=self._escalation_threshold
+            alert,
+            view.mention,
+            ping=ping,
+            threshold=self._escalation_threshold,
+            author=view.author,
         )
         posted = self._post(
             root.channel,
@@ -217,7 +241,7 @@ class SlackSink:
             thread_ts=root.ts,
             escalated=ping is not None,
         )
-        if RANK[severity] > RANK.get(Severity(root.severity or Severity.COMPLAINT), 0):
+        if RANK.get(severity, 0) > RANK.get(Severity(root.severity or Severity.COMPLAINT), 0):
             root.severity = severity.value
             self._store.set_severity(root.id, severity.value)
         if ping is not None:
