@@ -29,9 +29,21 @@ def _setup_logging(level: str) -> None:
     )
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("brandmon")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from storage.db import check_database
+
     path = find_config(args.config)
     config = load_config(path)
+    check_database(config.storage.url)
     print(f"# {path}: valid")
     import yaml
 
@@ -94,7 +106,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
         Path(args.input),
         Path(args.output),
         text_column=args.text_column,
-        progress=sys.stderr.isatty(),
+        progress=sys.stderr.isatty() and args.output != "-",
+        encoding=args.encoding,
+        file_format=args.format,
     )
     print(f"classified {count} rows into {args.output}", file=sys.stderr)
     return 0
@@ -122,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="brandmon", description="Social-media brand monitoring for support teams."
     )
+    parser.add_argument("--version", action="version", version=f"brandmon {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -146,9 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.set_defaults(func=cmd_score)
 
     classify = sub.add_parser("classify", help="judge every row of a CSV or JSONL file")
-    classify.add_argument("--input", required=True)
-    classify.add_argument("--output", required=True)
+    classify.add_argument("--input", required=True, help="CSV or JSONL file; - for stdin")
+    classify.add_argument("--output", required=True, help="JSONL file; - for stdout")
     classify.add_argument("--text-column", default="text")
+    classify.add_argument("--encoding", default="utf-8", help="the input's encoding")
+    classify.add_argument(
+        "--format", choices=["csv", "jsonl"], help="default: from the name (stdin: jsonl)"
+    )
     classify.set_defaults(func=cmd_classify)
 
     viral = sub.add_parser("viral", help="run the viral-risk model over a file of cascades")
@@ -170,11 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from storage.db import StorageError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except ConfigError as exc:
         print(f"brandmon: config error: {exc}", file=sys.stderr)
+        return 2
+    except StorageError as exc:
+        file = find_config(getattr(args, "config", None))
+        print(f"brandmon: config error: {file}: storage.url: {exc}", file=sys.stderr)
         return 2
     except InputError as exc:
         print(f"brandmon: {exc}", file=sys.stderr)

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import (
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -288,6 +289,12 @@ class AppConfig(Strict):
     learning: LearningConfig = Field(default_factory=LearningConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # dotted key -> the environment variable its value came from, to name it in messages
+    _env_refs: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def env_var(self, key: str) -> str | None:
+        """The environment variable `key` (e.g. sources.x.bearer_token) was read from."""
+        return self._env_refs.get(key)
 
     @field_validator("timezone")
     @classmethod
@@ -324,16 +331,23 @@ def find_config(explicit: str | None) -> Path:
     return Path(explicit or os.environ.get(CONFIG_ENV) or "config.yaml")
 
 
-def _expand_env(node: Any, path: str, missing: dict[str, str]) -> Any:
-    """Replace `${VAR}` in strings; unset variables become None and are noted in `missing`."""
+def _expand_env(
+    node: Any, path: str, missing: dict[str, str], refs: dict[str, str] | None = None
+) -> Any:
+    """Replace `${VAR}` in strings; unset variables become None and are noted in `missing`,
+    every reference in `refs` (dotted key -> first variable)."""
+    refs = {} if refs is None else refs
     if isinstance(node, dict):
         return {
-            k: _expand_env(v, f"{path}.{k}" if path else str(k), missing) for k, v in node.items()
+            k: _expand_env(v, f"{path}.{k}" if path else str(k), missing, refs)
+            for k, v in node.items()
         }
     if isinstance(node, list):
-        return [_expand_env(v, f"{path}.{i}", missing) for i, v in enumerate(node)]
+        return [_expand_env(v, f"{path}.{i}", missing, refs) for i, v in enumerate(node)]
     if isinstance(node, str) and "${" in node:
         names = ENV_REF.findall(node)
+        if names:
+            refs[path] = names[0]
         unset = [n for n in names if n not in os.environ]
         if unset:
             missing[path] = unset[0]
@@ -368,12 +382,13 @@ def parse_config(raw: Any, *, file: str = "<config>", base_dir: Path | None = No
     if not isinstance(raw, dict):
         raise ConfigError(file, "", "the top level must be a mapping of settings")
     missing: dict[str, str] = {}
-    expanded = _expand_env(raw, "", missing)
+    refs: dict[str, str] = {}
+    expanded = _expand_env(raw, "", missing, refs)
     try:
         config = AppConfig.model_validate(expanded)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
+        key = ".".join(str(p) for p in _clean_loc(first["loc"], expanded))
         reason = first["msg"]
         if first["type"] == "extra_forbidden":
             reason = "unknown key (check the spelling; see README, Configuration reference)"
@@ -385,7 +400,36 @@ def parse_config(raw: Any, *, file: str = "<config>", base_dir: Path | None = No
             raise ConfigError(file, key, f"{hint} ({purpose} is required)")
     if base_dir is not None:
         config = _resolve_paths(config, base_dir)
+    config._env_refs.update(refs)
     return config
+
+
+def _clean_loc(loc: tuple[int | str, ...], raw: Any) -> tuple[int | str, ...]:
+    """The key path as written in the file: pydantic puts a source's `type` (the union's
+    tag) into the path (sources.x.x.interval_seconds); the file has no such level."""
+    if len(loc) >= 3 and loc[0] == "sources" and isinstance(raw, dict):
+        source = (
+            (raw.get("sources") or {}).get(loc[1]) if isinstance(raw.get("sources"), dict) else None
+        )
+        if isinstance(source, dict) and source.get("type") == loc[2]:
+            return (*loc[:2], *loc[3:])
+    return loc
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (the
+    plain loader keeps the last one silently, so a setting can vanish unnoticed)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _resolve_paths(config: AppConfig, base_dir: Path) -> AppConfig:
@@ -414,8 +458,15 @@ def load_config(path: Path) -> AppConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(file, "", f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            file,
+            f"line {line}",
+            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8",
+        ) from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "YAML"
@@ -424,5 +475,19 @@ def load_config(path: Path) -> AppConfig:
 
 
 def redacted(config: AppConfig) -> dict[str, Any]:
-    """The effective config as plain data, secrets shown as '**********'."""
-    return config.model_dump(mode="json")
+    """The effective config as plain data, secrets shown as '**********' and the password in
+    `storage.url` as '***'."""
+    data = config.model_dump(mode="json")
+    data["storage"]["url"] = redact_url(config.storage.url)
+    return data
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for a log or an error message: its password replaced by ***."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)

@@ -3,12 +3,20 @@
 One job per source (`max_instances=1`, jitter), each wrapped so that a failing source backs
 off and records its error while the others keep polling. Stopping waits for the jobs in hand,
 so a batch that was fetched is committed (with its cursor) or not at all.
+
+Several daemons may share one PostgreSQL database. Each source is polled by the daemon that
+holds its lease, and the spike watch, the engagement refresh and the digest by the daemon that
+holds theirs; a heartbeat renews a daemon's leases, so when it dies they run out and another
+daemon takes them over. Every daemon sends alerts, each alert claimed before it is sent.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -39,6 +47,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FATAL_PAUSE = timedelta(hours=1)
+# A paused_reason starting with this is a rejected credential: a restart (which may carry new
+# credentials) ends the pause instead of waiting out the hour.
+CREDENTIALS_REJECTED = "credentials rejected: "
+# A daemon renews its leases every LEASE_RENEW_SECONDS; a lease not renewed for LEASE_SECONDS
+# (its daemon died or hung) is taken over by the next daemon that asks.
+LEASE_RENEW_SECONDS = 10.0
+LEASE_SECONDS = 30.0
+CLUSTER_JOBS = ("engagement", "spikes", "digest")
+
+
+def daemon_id() -> str:
+    """This process's name in the leases table: host, pid and a random part."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Daemon:
@@ -52,6 +73,7 @@ class Daemon:
         sink: AlertSink,
         engine: Engine | None = None,
         connectors: dict[str, Connector] | None = None,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -59,14 +81,23 @@ class Daemon:
         self.repository = Repository(self.engine)
         self.pipeline = Pipeline(config, self.repository, clock=clock)
         self.sink = sink
+        self.holder = daemon_id()
+        self.lease_seconds = lease_seconds
+        self.stopping = threading.Event()  # set on stop: dispatch ends between two alerts
         self.dispatcher = Dispatcher(
             self.repository,
             sink,
             clock=clock,
             max_attempts=config.alerting.max_attempts,
             drafter=ReplyDrafter(config),
+            stop=self.stopping,
         )
         self.connectors = connectors if connectors is not None else self._build_connectors()
+        self._free_leases_of_dead_processes()
+        for name in self.repository.clear_credential_pauses(
+            self.connectors, marker=CREDENTIALS_REJECTED
+        ):
+            log.info("source %s: credentials pause ended by the restart", name)
         self.tracker = EngagementTracker(config, self.repository, self.connectors, clock=clock)
         self.spikes = SpikeWatch(config, self.repository, clock=clock)
         self.learner = BrandLearner(config, LabelStore(self.engine), clock=clock)
@@ -89,8 +120,32 @@ class Daemon:
 
     # -- jobs -----------------------------------------------------------------------------------
 
+    def _free_leases_of_dead_processes(self) -> None:
+        """A daemon on this host that was killed (SIGKILL, OOM) left leases that would keep
+        its restart from polling for a lease's length: its process is gone, so free them."""
+        host = self.holder.split(":", 1)[0]
+        for lease in self.repository.leases():
+            lease_host, _, rest = lease.holder.partition(":")
+            pid = rest.split(":", 1)[0]
+            if lease_host == host and pid.isdigit() and not _process_exists(int(pid)):
+                self.repository.release_lease(lease.name, holder=lease.holder)
+                log.info("lease %s: its daemon (pid %s) is gone; freed", lease.name, pid)
+
+    def holds(self, lease: str) -> bool:
+        """Take or renew `lease` for this daemon; False when another live daemon has it."""
+        now = self.clock.now()
+        until = now + timedelta(seconds=self.lease_seconds)
+        return self.repository.acquire_lease(lease, holder=self.holder, now=now, until=until)
+
+    def renew_leases(self) -> int:
+        until = self.clock.now() + timedelta(seconds=self.lease_seconds)
+        return self.repository.renew_leases(holder=self.holder, until=until)
+
     def poll(self, name: str) -> int:
-        """Fetch and store one batch from source `name`; returns new mentions stored."""
+        """Fetch and store one batch from source `name`; returns new mentions stored.
+        Only the daemon holding the source's lease polls it."""
+        if not self.holds(f"source:{name}"):
+            return 0
         now = self.clock.now()
         state = self.repository.source_state(name)
         if state and state.paused_until and state.paused_until > now:
@@ -111,8 +166,13 @@ class Daemon:
             log.exception("source %s: unexpected error", name)
             self._back_off(name, exc, failures=failures, retry_after=None)
             return 0
-        if result.skipped:
-            log.warning("source %s: skipped %d malformed items", name, result.skipped)
+        if result.skipped or stored.skipped:
+            log.warning(
+                "source %s: skipped %d malformed items, %d posts that could not be stored",
+                name,
+                result.skipped,
+                stored.skipped,
+            )
         log.info(
             "source %s: %d new, %d already known, %d alerts queued",
             name,
@@ -139,7 +199,10 @@ class Daemon:
     def _pause(self, name: str, exc: FatalSourceError) -> None:
         now = self.clock.now()
         what = f"sources.{name}.{exc.credential}" if exc.credential else "its credentials"
-        reason = f"{exc} — check {what}"
+        variables = self._credential_variables(name, exc.credential)
+        if variables:
+            what += f" (environment variable {' / '.join(variables)})"
+        reason = f"{CREDENTIALS_REJECTED}{exc} — check {what}"
         self.repository.record_failure(
             name, error=reason, at=now, paused_until=now + FATAL_PAUSE, paused_reason=reason
         )
@@ -151,9 +214,26 @@ class Daemon:
             payload={"source": name, "problem": str(exc), "check": what},
         )
 
+    def _credential_variables(self, name: str, credential: str | None) -> list[str]:
+        """The environment variables the source's credential keys were read from."""
+        if not credential:
+            return []
+        keys = [f"sources.{name}.{part}" for part in credential.split("/")]
+        return [var for key in keys if (var := self.config.env_var(key))]
+
     def refresh_engagement(self) -> int:
         """Re-read engagement of tracked posts that are due; returns how many were read."""
+        if not self.holds("job:engagement"):
+            return 0
         return self.tracker.refresh_due()
+
+    def check_spikes(self) -> None:
+        if self.holds("job:spikes"):
+            self.spikes.check()
+
+    def send_digest(self) -> None:
+        if self.holds("job:digest"):
+            send_due_digest(self.config, self.engine, clock=self.clock)
 
     def dispatch_alerts(self) -> int:
         return self.dispatcher.dispatch()
@@ -174,7 +254,7 @@ class Daemon:
         for name in self.connectors:
             self.poll(name)
         self.refresh_engagement()
-        self.spikes.check()
+        self.check_spikes()
         self.dispatch_alerts()
 
     # -- scheduling -----------------------------------------------------------------------------
@@ -225,7 +305,13 @@ class Daemon:
             next_run_time=_soon(),
         )
         scheduler.add_job(
-            self._guarded("spikes", self.spikes.check),
+            self._guarded("leases", self.renew_leases),
+            "interval",
+            seconds=LEASE_RENEW_SECONDS,
+            id="leases",
+        )
+        scheduler.add_job(
+            self._guarded("spikes", self.check_spikes),
             "interval",
             seconds=self.config.alerting.spike_check_interval_seconds,
             id="spikes",
@@ -240,9 +326,7 @@ class Daemon:
                 next_run_time=_soon(),
             )
         if self.config.digest.enabled:
-            digest = self._guarded(
-                "digest", lambda: send_due_digest(self.config, self.engine, clock=self.clock)
-            )
+            digest = self._guarded("digest", self.send_digest)
             scheduler.add_job(digest, digest_cron_trigger(self.config), id="digest")
             # The ledger makes this safe beside the cron job: it retries failed sends and
             # catches up a week missed while the daemon was down.
@@ -263,7 +347,9 @@ class Daemon:
         return scheduler
 
     def stop(self) -> None:
-        """Wait for running jobs (the batch in hand is committed), then stop."""
+        """Wait for running jobs (the batch in hand is committed, the send in hand finishes,
+        dispatch stops before the next alert), give up this daemon's leases, then stop."""
+        self.stopping.set()
         if self._socket_mode is not None:
             self._socket_mode.close()
             self._socket_mode = None
@@ -272,14 +358,28 @@ class Daemon:
             self._scheduler = None
         for connector in self.connectors.values():
             connector.close()
+        try:
+            self.repository.release_leases(holder=self.holder)
+        except Exception:  # the leases run out by themselves; stopping must not fail on it
+            log.warning("could not release leases; they expire in %.0fs", self.lease_seconds)
+        self.stopping.clear()  # no job runs any more; a later run_once works as usual
 
     def run_forever(self, stop: threading.Event) -> None:
         self.start()
         try:
             stop.wait()
         finally:
-            self.stop()
-            self.dispatch_alerts()
+            self.stop()  # pending alerts stay in the outbox for the next start
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
 
 
 def _soon() -> datetime:

@@ -1,5 +1,6 @@
-"""Make untrusted post text safe to store and judge: one form of Unicode, no control
-characters, a bounded length. A post missing what brandmon needs is
+"""Make untrusted post text safe to store and judge: valid Unicode (a lone surrogate, which
+no database can store, becomes U+FFFD), one form of it, no control characters, a bounded
+length; the same for the post's other strings. A post missing what brandmon needs is
 rejected with a reason rather than crashing the batch.
 """
 
@@ -23,6 +24,26 @@ _INVISIBLE = re.compile(
 )
 
 
+# UTF-16 halves: valid only in pairs, and then only in text decoded as UTF-16 by mistake.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with surrogate pairs joined into the character they encode and lone
+    surrogates replaced by U+FFFD, so it can be encoded as UTF-8 (and so stored)."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def clean_field(value: str | None) -> str | None:
+    """An id, handle, name or URL made storable: valid Unicode, no control characters."""
+    if value is None:
+        return None
+    return _CONTROL.sub("", valid_unicode(value))
+
+
 class RejectedPostError(ValueError):
     """A post that cannot be used; the message says why."""
 
@@ -33,6 +54,7 @@ def clean_text(text: str, *, unescape_html: bool = False) -> str:
     if unescape_html and "&" in text:
         text = html.unescape(text)
     if not text.isascii():
+        text = valid_unicode(text)
         text = unicodedata.normalize("NFC", text)
         text = _INVISIBLE.sub("", text)
     elif _INVISIBLE.search(text):
@@ -45,6 +67,7 @@ def clean_text(text: str, *, unescape_html: bool = False) -> str:
 
 def normalise(post: Post) -> Post:
     """The same post with clean text; raises `RejectedPostError` when it cannot be used."""
+    post = _clean_fields(post)
     if not post.native_id:
         raise RejectedPostError("post has no id")
     if post.created_at.tzinfo is None:
@@ -59,3 +82,33 @@ def normalise(post: Post) -> Post:
     if text == post.text:
         return post
     return dataclasses.replace(post, text=text)
+
+
+def _clean_fields(post: Post) -> Post:
+    """The post with its ids, author and links made storable (usually: itself)."""
+    author = post.author
+    fields = (
+        post.network,
+        post.native_id,
+        post.url,
+        post.lang,
+        post.in_reply_to,
+        post.conversation_id,
+        author.native_id,
+        author.handle,
+        author.name,
+    )
+    cleaned = tuple(clean_field(f) for f in fields)
+    if cleaned == fields:
+        return post
+    network, native_id, url, lang, in_reply_to, conversation_id, a_id, handle, name = cleaned
+    return dataclasses.replace(
+        post,
+        network=network or "",
+        native_id=native_id or "",
+        url=url,
+        lang=lang,
+        in_reply_to=in_reply_to,
+        conversation_id=conversation_id,
+        author=dataclasses.replace(author, native_id=a_id or "", handle=handle or "", name=name),
+    )

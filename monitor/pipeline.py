@@ -18,7 +18,7 @@ from core.clock import Clock
 from core.records import Post
 from monitor.config import AppConfig
 from monitor.matching import BrandMatcher, build_matchers
-from monitor.normalise import RejectedPostError, normalise
+from monitor.normalise import normalise
 from rules.judge import Judge, Verdict
 from rules.scams import impersonation_signals
 from rules.viral import next_check_at
@@ -64,16 +64,23 @@ class Pipeline:
         """Normalise, drop what is stored already, match a brand, judge.
 
         Posts that match no brand are dropped; the brand's own posts are kept unjudged (they
-        are its replies, for response times).
+        are its replies, for response times). Posts that cannot be normalised or judged are
+        skipped, logged with their id and counted in `self.skipped`.
         """
+        return self._judge_posts(source, posts, brand=brand, skipped=[])
+
+    def _judge_posts(
+        self, source: str, posts: Sequence[Post], *, brand: str | None, skipped: list[str]
+    ) -> list[NewMention]:
         now = self._clock.now()
         brands = [b for b in self._brands if brand is None or b.matcher.brand.name == brand]
         fresh: dict[tuple[str, str], Post] = {}
         for raw in posts:
             try:
                 post = normalise(raw)
-            except RejectedPostError as exc:
-                log.warning("source %s: skipped post: %s", source, exc)
+            except Exception as exc:  # RejectedPostError, or text nothing could clean
+                log.warning("source %s: skipped post %s: %s", source, raw.native_id[:64], exc)
+                skipped.append(raw.native_id)
                 continue
             fresh.setdefault((post.network, post.native_id), post)
         for key in self._repository.known_mentions(list(fresh)):
@@ -95,14 +102,33 @@ class Pipeline:
             mine = [i for i, m in enumerate(matched) if isinstance(m, tuple) and m[1] is candidate]
             if mine:
                 posts_of = [matched[i][0] for i in mine]  # type: ignore[index]
-                judged = candidate.judge.judge_many(
-                    [p.text for p in posts_of], [p.lang for p in posts_of]
-                )
-                verdicts.update(zip(mine, judged, strict=True))
+                verdicts.update(self._judged(source, candidate.judge, mine, posts_of, skipped))
         return [
             m if isinstance(m, NewMention) else self._mention(source, m[0], m[1], verdicts[i], now)
             for i, m in enumerate(matched)
+            if isinstance(m, NewMention) or i in verdicts
         ]
+
+    @staticmethod
+    def _judged(
+        source: str, judge: Judge, indexes: list[int], posts: list[Post], skipped: list[str]
+    ) -> dict[int, Verdict]:
+        """Judge as one batch; if the batch fails, post by post, skipping those that fail."""
+        try:
+            judged = judge.judge_many([p.text for p in posts], [p.lang for p in posts])
+            return dict(zip(indexes, judged, strict=True))
+        except Exception:
+            log.exception("source %s: judging the batch failed; judging post by post", source)
+        verdicts: dict[int, Verdict] = {}
+        for index, post in zip(indexes, posts, strict=True):
+            try:
+                (verdicts[index],) = judge.judge_many([post.text], [post.lang])
+            except Exception as exc:
+                log.warning(
+                    "source %s: skipped post %s: cannot judge: %s", source, post.native_id, exc
+                )
+                skipped.append(post.native_id)
+        return verdicts
 
     def judge_for(self, brand: str) -> Judge:
         """The judge of one brand, to give it the brand's learned correction."""
@@ -170,10 +196,13 @@ class Pipeline:
 
     def process(self, source: str, result: FetchResult, *, brand: str | None = None) -> StoredBatch:
         """Judge and store one fetched batch, moving the source's cursor with it."""
+        skipped: list[str] = []
+        mentions = self._judge_posts(source, result.posts, brand=brand, skipped=skipped)
         return self._repository.store_batch(
             source=source,
-            mentions=self.judge_posts(source, result.posts, brand=brand),
+            mentions=mentions,
             cursor=result.cursor,
             fetched_at=self._clock.now(),
             quota_remaining=result.quota_remaining,
+            skipped=len(skipped),
         )

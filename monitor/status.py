@@ -12,7 +12,8 @@ from storage.repository import Repository
 
 
 def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "never"
+    """A stored time as the database holds it, in UTC, saying so."""
+    return value.strftime("%Y-%m-%d %H:%M:%S %Z") if value else "never"
 
 
 STALE_AFTER_INTERVALS = 3
@@ -40,6 +41,7 @@ def print_status(config: AppConfig, *, out: TextIO, now: datetime) -> bool:
     repository = Repository(open_database(config.storage.url))
     states = {s.source: s for s in repository.source_states()}
     counts = repository.mention_counts_by_source()
+    leases = {lease.name: lease for lease in repository.leases()}
     all_ok = True
     for name, source in config.sources.items():
         state = states.get(name)
@@ -59,6 +61,13 @@ def print_status(config: AppConfig, *, out: TextIO, now: datetime) -> bool:
         if state and state.quota_remaining is not None:
             out.write(f"  API quota left: {state.quota_remaining}\n")
         out.write(f"  mentions:      {counts.get(name, 0)}\n")
+        if state and state.skipped_total:
+            out.write(
+                f"  skipped posts: {state.skipped_total} (could not be stored; see the log)\n"
+            )
+        holder = leases.get(f"source:{name}")
+        if holder is not None and holder.expires_at > now:
+            out.write(f"  polled by:     {holder.holder}\n")
     alerts = repository.alert_counts()
     out.write(
         "alerts: " + ", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) + "\n"

@@ -150,7 +150,10 @@ class Alert(Base):
     """
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_status", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_alerts_status", "status", "next_attempt_at"),
+        Index("ix_alerts_mention", "mention_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -184,6 +187,22 @@ class SourceState(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text)
     items_total: Mapped[int] = mapped_column(BigInteger, default=0)
     quota_remaining: Mapped[int | None] = mapped_column(Integer)
+    # posts that could not be normalised or stored, skipped so the rest of the batch went in
+    skipped_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class Lease(Base):
+    """Who does a thing in a cluster of daemons: a source's polls, or a once-per-cluster job.
+
+    A daemon holds a lease by renewing it before `expires_at`; when it dies the lease runs
+    out and the next daemon to ask takes it over (repository.acquire_lease).
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
 
 
 class DigestRun(Base):

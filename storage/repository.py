@@ -8,6 +8,7 @@ all of it is committed or none of it, which is what makes kill-and-restart safe.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -15,13 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from core.records import Engagement, Post
 from storage.bulk import BulkInsert
-from storage.models import Alert, Author, EngagementSnapshot, Mention, SourceState
+from storage.models import Alert, Author, EngagementSnapshot, Lease, Mention, SourceState
+
+log = logging.getLogger(__name__)
 
 AUTHOR_CACHE_SIZE = 20_000  # authors whose stored row we remember, to skip rewriting them
 
@@ -54,6 +58,15 @@ class StoredBatch:
     inserted: int
     duplicates: int
     alerts_queued: int
+    skipped: int = 0  # posts that could not be normalised or stored
+
+    def plus(self, other: StoredBatch) -> StoredBatch:
+        return StoredBatch(
+            self.inserted + other.inserted,
+            self.duplicates + other.duplicates,
+            self.alerts_queued + other.alerts_queued,
+            self.skipped + other.skipped,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,19 @@ class NewAlert:
     dedupe_key: str
     kind: str
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+# The database could not be reached or used: never a reason to skip a post.
+_UNREACHABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:300]
 
 
 def _insert_for(engine: Engine) -> Any:
@@ -192,6 +218,7 @@ class _BulkStatements:
                     "consecutive_failures",
                     "items_total",
                     "quota_remaining",
+                    "skipped_total",
                 ],
                 dialect,
                 # A batch without a cursor or a quota reading keeps the stored one.
@@ -203,7 +230,8 @@ class _BulkStatements:
                     "consecutive_failures = 0, paused_until = NULL, paused_reason = NULL, "
                     "items_total = source_state.items_total + excluded.items_total, "
                     "quota_remaining = "
-                    "COALESCE(excluded.quota_remaining, source_state.quota_remaining)"
+                    "COALESCE(excluded.quota_remaining, source_state.quota_remaining), "
+                    "skipped_total = source_state.skipped_total + excluded.skipped_total"
                 ),
             ),
         )
@@ -233,8 +261,56 @@ class Repository:
         cursor: str | None,
         fetched_at: datetime,
         quota_remaining: int | None = None,
+        skipped: int = 0,
     ) -> StoredBatch:
-        """Store a batch, queue its alerts and move the cursor, all in one transaction."""
+        """Store a batch, queue its alerts and move the cursor, all in one transaction.
+
+        When the database refuses the batch for what is in it (a value it cannot store), each
+        mention is stored on its own and those it still refuses are skipped, logged with
+        their id and counted (`skipped`, and `source_state.skipped_total`); the cursor moves
+        with the last of them. Trouble reaching the database is raised: nothing is skipped
+        for it. `skipped` adds posts the caller already dropped (e.g. not normalisable).
+        """
+        try:
+            return self._store_all(
+                source, mentions, cursor, fetched_at, quota_remaining, skipped=skipped
+            )
+        except _UNREACHABLE:
+            raise
+        except Exception as exc:
+            if len(mentions) == 0:
+                raise
+            log.warning("source %s: batch refused (%s); storing post by post", source, exc)
+        totals = StoredBatch(0, 0, 0, skipped)
+        for mention in mentions:
+            try:
+                one = self._store_all(source, [mention], None, fetched_at, None, skipped=0)
+            except _UNREACHABLE:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "source %s: skipped post %s:%s that cannot be stored: %s",
+                    source,
+                    mention.post.network,
+                    mention.post.native_id,
+                    _first_line(exc),
+                )
+                one = StoredBatch(0, 0, 0, 1)
+            totals = totals.plus(one)
+        # the cursor and the count move once every post that could be stored is in
+        self._store_all(source, [], cursor, fetched_at, quota_remaining, skipped=totals.skipped)
+        return totals
+
+    def _store_all(
+        self,
+        source: str,
+        mentions: Sequence[NewMention],
+        cursor: str | None,
+        fetched_at: datetime,
+        quota_remaining: int | None,
+        *,
+        skipped: int,
+    ) -> StoredBatch:
         given = len(mentions)
         unique = list({(m.post.network, m.post.native_id): m for m in reversed(mentions)}.values())
         unique.reverse()
@@ -273,9 +349,11 @@ class Repository:
                 if m.alert_kind
             ]
             self._bulk.alerts.execute(conn, alert_rows)
-            self._record_success(conn, source, cursor, fetched_at, len(new), quota_remaining)
+            self._record_success(
+                conn, source, cursor, fetched_at, len(new), quota_remaining, skipped
+            )
         self._remember_authors(remember)
-        return StoredBatch(len(new), given - len(new), len(alert_rows))
+        return StoredBatch(len(new), given - len(new), len(alert_rows), skipped)
 
     def known_mentions(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of these (network, native id) pairs are stored already."""
@@ -418,10 +496,13 @@ class Repository:
         at: datetime,
         items: int,
         quota_remaining: int | None,
+        skipped: int = 0,
     ) -> None:
         """Move the cursor and mark the source healthy, in the batch's transaction (one
         statement made once: building an upsert per batch cost ~0.3 ms)."""
-        self._bulk.success.execute(conn, [(source, cursor, at, at, 0, items, quota_remaining)])
+        self._bulk.success.execute(
+            conn, [(source, cursor, at, at, 0, items, quota_remaining, skipped)]
+        )
 
     def source_state(self, source: str) -> SourceState | None:
         with self.sessions() as session:
@@ -633,18 +714,59 @@ class Repository:
             return result.first() is not None
 
     def pending_alerts(self, now: datetime, limit: int = 100, *, after_id: int = 0) -> list[Alert]:
-        """Due alerts in queue order, from the one after `after_id` (for paging)."""
+        """Due alerts in queue order, from the one after `after_id` (for paging).
+
+        An alert waits while an earlier first alert about the same post (anything but an
+        update) is still pending: a post's update goes into the thread of its first message,
+        so it must not go before it. Updates do not wait for each other (a snoozed post's
+        held update must not hold back its escalation).
+        """
+        earlier = aliased(Alert)
+        waiting = (
+            select(earlier.id)
+            .where(
+                earlier.mention_id == Alert.mention_id,
+                earlier.id < Alert.id,
+                earlier.status == "pending",
+                earlier.kind != "update",
+            )
+            .exists()
+        )
         with self.sessions() as session:
             return list(
                 session.scalars(
                     select(Alert)
                     .where(
-                        Alert.status == "pending", Alert.next_attempt_at <= now, Alert.id > after_id
+                        Alert.status == "pending",
+                        Alert.next_attempt_at <= now,
+                        Alert.id > after_id,
+                        ~waiting,
                     )
                     .order_by(Alert.id)
                     .limit(limit)
                 )
             )
+
+    def claim_alert(self, alert_id: int, *, now: datetime, hold_until: datetime) -> int | None:
+        """Claim a due alert for one send and count the attempt; returns the attempts made
+        before this one, or None when it is not ours (another daemon claimed or sent it).
+
+        The claim is the row's own next_attempt_at moved to `hold_until` in one conditional
+        UPDATE, so two daemons can never both send it; a daemon that dies holding a claim
+        leaves the alert to be retried (with recovery: attempts > 0) once the hold ends.
+        """
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                update(Alert)
+                .where(
+                    Alert.id == alert_id,
+                    Alert.status == "pending",
+                    Alert.next_attempt_at <= now,
+                )
+                .values(attempts=Alert.attempts + 1, next_attempt_at=hold_until)
+                .returning(Alert.attempts)
+            ).first()
+        return None if row is None else int(row[0]) - 1
 
     def mention(self, mention_id: int) -> tuple[Mention, Author | None] | None:
         with self.sessions() as session:
@@ -726,3 +848,84 @@ class Repository:
         with self.sessions() as session:
             rows = session.execute(select(Alert.status, func.count()).group_by(Alert.status))
             return dict(rows.tuples().all())
+
+    def alert_ages(self, now: datetime) -> tuple[dict[str, int], float]:
+        """Alerts by status, and the age in seconds of the oldest pending one (0 if none)."""
+        with self.sessions() as session:
+            oldest = session.scalar(
+                select(func.min(Alert.created_at)).where(Alert.status == "pending")
+            )
+        return self.alert_counts(), max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+
+    # -- leases (several daemons on one database) ---------------------------------------------
+
+    def acquire_lease(self, name: str, *, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew lease `name` until `until`; True when `holder` has it now.
+
+        One statement: insert it, or take it over when it is ours or has run out. Two daemons
+        asking at once are serialised by the row, and only one of them gets it.
+        """
+        stmt = self._insert(Lease).values(name=name, holder=holder, expires_at=until)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"holder": holder, "expires_at": until},
+            where=(Lease.holder == holder) | (Lease.expires_at <= now),
+        ).returning(Lease.holder)
+        with self.engine.begin() as conn:
+            row = conn.execute(stmt).first()
+        return row is not None and row[0] == holder
+
+    def renew_leases(self, *, holder: str, until: datetime) -> int:
+        """Extend every lease `holder` has; returns how many."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(Lease).where(Lease.holder == holder).values(expires_at=until)
+            )
+        return int(result.rowcount or 0)
+
+    def release_leases(self, *, holder: str) -> None:
+        """Give up every lease `holder` has (a clean stop), so others take over at once."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(Lease).where(Lease.holder == holder))
+
+    def release_lease(self, name: str, *, holder: str) -> None:
+        """Free lease `name` if `holder` still has it."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+
+    def leases(self) -> list[Lease]:
+        with self.sessions() as session:
+            return list(session.scalars(select(Lease).order_by(Lease.name)))
+
+    def pause_until(self, name: str) -> datetime | None:
+        """When a cluster-wide pause (a lease held by no daemon) ends, if one is set."""
+        with self.sessions() as session:
+            lease = session.get(Lease, name)
+            return lease.expires_at if lease is not None else None
+
+    def set_pause(self, name: str, *, until: datetime, reason: str) -> None:
+        """Pause `name` for the whole cluster until `until` (a later pause wins)."""
+        stmt = self._insert(Lease).values(name=name, holder=reason[:128], expires_at=until)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"holder": reason[:128], "expires_at": until},
+            where=Lease.expires_at < until,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def clear_credential_pauses(self, sources: Iterable[str], *, marker: str) -> list[str]:
+        """End the pauses of these sources whose reason starts with `marker` (rejected
+        credentials): a restart may carry new ones. Returns the sources unpaused."""
+        names = list(sources)
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                update(SourceState)
+                .where(
+                    SourceState.source.in_(names),
+                    SourceState.paused_reason.startswith(marker, autoescape=True),
+                )
+                .values(paused_until=None, paused_reason=None)
+                .returning(SourceState.source)
+            ).all()
+        return sorted(row[0] for row in rows)

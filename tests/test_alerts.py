@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from core.clock import FixedClock
-from monitor.alerts import AlertView, Delivery, Dispatcher, SinkBlockedError, SinkRetryError
+from monitor.alerts import (
+    CLAIM_SECONDS,
+    AlertView,
+    Delivery,
+    Dispatcher,
+    SinkBlockedError,
+    SinkRetryError,
+)
 from monitor.config import parse_config
 from monitor.drafts import ReplyDrafter
 from storage.models import Mention
@@ -77,20 +85,22 @@ def test_gives_up_after_max_attempts(engine, clock: FixedClock) -> None:
 
 
 def test_attempt_is_recorded_before_sending(engine, clock: FixedClock) -> None:
-    """A crash inside send leaves attempts=1, so the next try knows to check first."""
+    """A crash inside send leaves attempts=1, so the next try knows to check first; the
+    claim keeps the alert from every daemon until it runs out."""
     repo = Repository(engine)
     _queue(repo, clock, "a")
     with pytest.raises(SystemExit):
         Dispatcher(repo, ScriptedSink(SystemExit()), clock=clock).dispatch()
-    (alert,) = repo.pending_alerts(clock.now())
+    assert repo.pending_alerts(clock.now()) == []
+    (alert,) = repo.pending_alerts(clock.now() + timedelta(seconds=CLAIM_SECONDS))
     assert alert.attempts == 1
 
 
 def test_everything_due_is_sent_in_pages_and_each_alert_once(engine, clock: FixedClock) -> None:
     repo = Repository(engine)
     _queue(repo, clock, *[f"k{i}" for i in range(5)])
-    retry_now = SinkRetryError("429", retry_after=0)  # due again at once: still not retried here
-    sink = ScriptedSink(retry_now, *[Delivery(channel="C", ts=str(i)) for i in range(4)])
+    refused = RuntimeError("invalid_blocks")  # about this alert only: the others still go
+    sink = ScriptedSink(refused, *[Delivery(channel="C", ts=str(i)) for i in range(4)])
     assert Dispatcher(repo, sink, clock=clock).dispatch(page=2) == 4
     assert len(sink.seen) == 5
     assert repo.alert_counts() == {"pending": 1, "sent": 4}
@@ -135,3 +145,85 @@ def test_a_complaint_gets_its_suggested_reply_stored_before_its_alert_is_sent(
     assert second == first
     with repo.sessions() as session:
         assert session.scalars(select(Mention.reply)).one() == first
+
+
+def test_two_dispatchers_never_send_one_alert_twice(engine, clock: FixedClock) -> None:
+    """Two daemons read the same page; the claim lets only one of them send each alert."""
+    repo_a, repo_b = Repository(engine), Repository(engine)
+    _queue(repo_a, clock, "a", "b")
+    page = repo_b.pending_alerts(clock.now())
+    sink_a = ScriptedSink(Delivery(channel="C", ts="1"), Delivery(channel="C", ts="2"))
+    assert Dispatcher(repo_a, sink_a, clock=clock).dispatch() == 2
+    sink_b = ScriptedSink()
+    assert Dispatcher(repo_b, sink_b, clock=clock)._send_page(page) == (0, False)
+    assert sink_b.seen == []
+    assert repo_a.alert_counts() == {"sent": 2}
+
+
+def test_a_rate_limit_pauses_every_send_and_uses_up_no_attempt(engine, clock) -> None:
+    repo = Repository(engine)
+    _queue(repo, clock, "a", "b", "c")
+    limited = SinkRetryError("Slack: ratelimited", retry_after=30)
+    sink = ScriptedSink(*[limited] * 20, *[Delivery(channel="C", ts=str(i)) for i in range(3)])
+    dispatcher = Dispatcher(repo, sink, clock=clock, max_attempts=2)
+    for _ in range(20):  # twenty 429s in a row: one call per Retry-After, nothing given up
+        assert dispatcher.dispatch() == 0
+        assert dispatcher.dispatch() == 0  # paused: Slack is not called again before 30 s
+        clock.advance(seconds=30)
+    assert len(sink.seen) == 20
+    assert repo.alert_counts() == {"pending": 3}
+    assert dispatcher.dispatch() == 3
+
+
+def test_a_second_dispatcher_waits_out_the_pause_too(engine, clock) -> None:
+    repo = Repository(engine)
+    _queue(repo, clock, "a")
+    Dispatcher(repo, ScriptedSink(SinkRetryError("503")), clock=clock).dispatch()
+    _queue(repo, clock, "b")
+    other = ScriptedSink(Delivery(channel="C", ts="1"))
+    assert Dispatcher(Repository(engine), other, clock=clock).dispatch() == 0
+    assert other.seen == []
+
+
+def test_a_posts_update_waits_for_its_first_message(engine, clock: FixedClock) -> None:
+    """The first message's answer was lost (network error): its update must not go first
+    and open a second top-level message."""
+    repo = Repository(engine)
+    post = make_post("9", "@Kestrel where is my parcel", handle="ann")
+    repo.store_batch(
+        source="feed",
+        mentions=[NewMention(post=post, brand="Kestrel", source="feed", alert_kind="complaint")],
+        cursor="1",
+        fetched_at=clock.now(),
+    )
+    with repo.sessions() as session:
+        mention_id = session.scalars(select(Mention.id)).one()
+    lost = SinkRetryError("Slack unreachable: timed out")
+    sink = ScriptedSink(lost, Delivery(channel="C", ts="1"), Delivery(channel="C", ts="2"))
+    dispatcher = Dispatcher(repo, sink, clock=clock)
+    dispatcher.dispatch()
+    clock.advance(seconds=1)
+    repo.queue_alert(dedupe_key="u", kind="update", at=clock.now(), mention_id=mention_id)
+    clock.advance(seconds=10)
+    dispatcher.dispatch()  # the sink is paused anyway; after the pause, the order holds
+    assert [v.alert.kind for v in sink.seen] == ["complaint"]
+    clock.advance(hours=1)
+    assert dispatcher.dispatch() == 2
+    assert [v.alert.kind for v in sink.seen] == ["complaint", "complaint", "update"]
+    assert sink.seen[1].alert.attempts == 1  # the retry knows to look for the lost message
+
+
+def test_stop_ends_a_round_between_two_alerts(engine, clock: FixedClock) -> None:
+    repo = Repository(engine)
+    _queue(repo, clock, *[f"k{i}" for i in range(500)])
+    stop = threading.Event()
+
+    class StopAfterOne:
+        name = "stopping"
+
+        def send(self, view: AlertView) -> Delivery:
+            stop.set()  # SIGTERM arrives during the first send
+            return Delivery(channel="C", ts="1")
+
+    assert Dispatcher(repo, StopAfterOne(), clock=clock, stop=stop).dispatch() == 1
+    assert repo.alert_counts() == {"pending": 499, "sent": 1}

@@ -61,7 +61,11 @@ def test_classify_jsonl_and_missing_column(tmp_path: Path, capsys) -> None:
 def test_run_once_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     feed = write_feed(
         tmp_path / "feed.jsonl",
-        [feed_record("1", COMPLAINT), feed_record("2", "what time does the Kestrel store open on Sunday?"), "{bad"],
+        [
+            feed_record("1", COMPLAINT),
+            feed_record("2", "what time does the Kestrel store open on Sunday?"),
+            "{bad",
+        ],
     )
     config = write_config(
         tmp_path / "config.yaml",
@@ -78,6 +82,7 @@ def test_run_once_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "mentions:      2" in status
     assert "last error:    none" in status
     assert "alerts: sent 2" in status
+    assert " UTC" in status  # times say their zone
 
 
 @pytest.mark.parametrize(
@@ -103,3 +108,61 @@ def test_source_health(failures: int, success_minutes_ago: int, expected: tuple)
         last_success_at=T0 - timedelta(minutes=success_minutes_ago),
     )
     assert source_health(source, state, T0) == expected
+
+
+def _classify(*argv: str) -> int:
+    return main(["classify", *argv])
+
+
+def test_classify_never_overwrites_its_input(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "f.jsonl"
+    source.write_text('{"text": "love it"}\n')
+    assert _classify("--input", str(source), "--output", str(tmp_path / "." / "f.jsonl")) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert source.read_text() == '{"text": "love it"}\n'
+
+
+def test_classify_missing_output_folder_is_one_line(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "f.jsonl"
+    source.write_text('{"text": "love it"}\n')
+    assert _classify("--input", str(source), "--output", str(tmp_path / "no" / "out.jsonl")) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err
+    assert err.count("\n") == 1
+
+
+def test_classify_latin1_csv_names_the_encoding_option(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes("text\nKestrel caf\u00e9 was closed\n".encode("latin-1"))
+    out = tmp_path / "out.jsonl"
+    assert _classify("--input", str(source), "--output", str(out)) == 2
+    assert "not utf-8 text (byte 0xe9); give the file's encoding with --encoding" in (
+        capsys.readouterr().err
+    )
+    assert _classify("--input", str(source), "--output", str(out), "--encoding", "latin-1") == 0
+    assert json.loads(out.read_text())["row"] == 1
+
+
+def test_classify_dash_is_stdin_and_stdout(tmp_path: Path, capsys, monkeypatch) -> None:
+    import io
+    import sys
+
+    stdin = io.TextIOWrapper(io.BytesIO(b'{"text": "still no refund, useless"}\n'))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.chdir(tmp_path)
+    assert _classify("--input", "-", "--output", "-") == 0
+    assert json.loads(capsys.readouterr().out)["row"] == 1
+    assert not (tmp_path / "-").exists()
+
+
+def test_version(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("brandmon ")
+
+
+def test_the_readme_shows_the_shipped_systemd_unit() -> None:
+    root = Path(__file__).resolve().parents[1]
+    unit = (root / "deploy" / "brandmon.service").read_text()
+    assert f"```ini\n{unit}```" in (root / "README.md").read_text()

@@ -46,7 +46,7 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
         ({"timezone": "Mars/Olympus"}, "timezone", "unknown time zone"),
         (
             {"sources": {"feed": {"type": "replay", "path": "f", "interval_seconds": "often"}}},
-            "sources.feed.replay.interval_seconds",
+            "sources.feed.interval_seconds",
             "valid number",
         ),
         ({"sources": {"feed": {"type": "carrier-pigeon"}}}, "sources.feed", "does not match"),
@@ -109,3 +109,57 @@ def test_config_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", "--config", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml: cannot read" in capsys.readouterr().err
+
+
+def _one_line_exit_2(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    return err
+
+
+def test_non_utf8_config_is_one_line(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_bytes(b"brands:\n  - name: Caf\xe9\n")
+    err = _one_line_exit_2(capsys, "check-config", "--config", str(path))
+    assert f"{path}: line 2: not UTF-8 text (byte 0xe9)" in err
+
+
+def test_a_key_given_twice_is_an_error(tmp_path: Path, capsys) -> None:
+    text = yaml.safe_dump(BASE) + "timezone: UTC\ntimezone: Europe/Paris\n"
+    err = _one_line_exit_2(capsys, "check-config", "--config", str(_write(tmp_path, text)))
+    assert "not valid YAML: duplicate key 'timezone'" in err
+
+
+def test_storage_url_password_is_never_printed(tmp_path: Path, capsys) -> None:
+    url = "postgresql+psycopg://brandmon:s3cret-pw@127.0.0.1:1/brandmon"
+    path = _write(tmp_path, {**BASE, "storage": {"url": url}})
+    err = _one_line_exit_2(capsys, "check-config", "--config", str(path))
+    assert f"{path}: storage.url: postgresql+psycopg://brandmon:***@127.0.0.1:1/brandmon" in err
+    assert "cannot connect" in err
+    assert "s3cret" not in err
+    err = _one_line_exit_2(capsys, "status", "--config", str(path))
+    assert "cannot connect" in err
+    assert "s3cret" not in err
+
+
+def test_check_config_redacts_a_reachable_storage_url(tmp_path: Path, capsys) -> None:
+    from monitor.config import redacted
+
+    config = load_config(_write(tmp_path, {**BASE, "storage": {"url": "postgresql://u:pw@db/x"}}))
+    assert redacted(config)["storage"]["url"] == "postgresql://u:***@db/x"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("mysql+nosuchdriver://u@h/db", "not a usable database URL"),
+        ("not a url", "not a usable database URL"),
+    ],
+)
+def test_a_bad_storage_url_fails_check_config(tmp_path: Path, capsys, url, reason) -> None:
+    path = _write(tmp_path, {**BASE, "storage": {"url": url}})
+    err = _one_line_exit_2(capsys, "check-config", "--config", str(path))
+    assert f"{path}: storage.url: " in err
+    assert reason in err

@@ -137,6 +137,7 @@ def test_scheduler_has_one_job_per_source_and_the_digest_when_enabled(tmp_path, 
         daemon.stop()
     assert set(jobs) == {
         "poll:feed",
+        "leases",
         "engagement",
         "dispatch",
         "spikes",
@@ -146,3 +147,92 @@ def test_scheduler_has_one_job_per_source_and_the_digest_when_enabled(tmp_path, 
     }
     assert jobs["poll:feed"].max_instances == 1
     assert "day_of_week='mon'" in str(jobs["digest"].trigger)
+
+
+def test_a_source_is_polled_by_one_daemon_and_taken_over_when_it_dies(
+    tmp_path, db_url, clock
+) -> None:
+    first = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+    second = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+    assert first.poll("good") == 2
+    assert second.poll("good") == 0  # first holds the source's lease
+    clock.advance(seconds=first.lease_seconds - 1)
+    assert first.renew_leases() >= 1  # the heartbeat keeps it
+    clock.advance(seconds=first.lease_seconds - 1)
+    assert not second.holds("source:good")
+    clock.advance(seconds=2)  # first died: no heartbeat for a whole lease
+    assert second.holds("source:good")
+    assert not first.holds("source:good")  # and it stays taken when first wakes up
+
+
+def test_a_clean_stop_hands_the_leases_over_at_once(tmp_path, db_url, clock) -> None:
+    first = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+    second = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+    first.run_once()
+    first.stop()
+    assert second.holds("source:good")
+    assert second.holds("job:spikes")
+
+
+def test_cluster_jobs_run_on_one_daemon(tmp_path, db_url, clock) -> None:
+    first = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+    second = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+    for job in ("job:engagement", "job:spikes", "job:digest"):
+        assert first.holds(job)
+        assert not second.holds(job)
+
+
+def test_a_restart_ends_a_credentials_pause_and_the_alert_names_the_variable(
+    tmp_path, db_url, clock, monkeypatch
+) -> None:
+    monkeypatch.setenv("X_TOKEN_FOR_BAD", "wrong")
+    feed = write_feed(tmp_path / "feed.jsonl", [])
+    config = load_config(
+        write_config(
+            tmp_path / "config.yaml",
+            db_url=db_url,
+            sources={
+                "bad": {
+                    "type": "replay",
+                    "path": str(feed),
+                    "network": "x",
+                },
+            },
+        )
+    )
+    config._env_refs["sources.bad.bearer_token"] = "X_TOKEN_FOR_BAD"  # as an x source has it
+    broken = Broken(FatalSourceError("401 Unauthorized", credential="bearer_token"))
+    daemon = Daemon(config, clock=clock, sink=Collect(), engine=open_database(db_url))
+    daemon.connectors["bad"] = broken
+    daemon.poll("bad")
+    daemon.dispatch_alerts()
+    daemon.stop()
+    state = daemon.repository.source_state("bad")
+    assert state is not None
+    assert state.paused_until is not None
+    assert "environment variable X_TOKEN_FOR_BAD" in (state.paused_reason or "")
+    (ops,) = [v.alert for v in daemon.sink.views if v.alert.kind == "operations"]  # type: ignore[attr-defined]
+    assert "X_TOKEN_FOR_BAD" in ops.payload["check"]
+    restarted = Daemon(config, clock=clock, sink=Collect(), engine=open_database(db_url))
+    restarted.connectors["bad"] = broken
+    assert restarted.repository.source_state("bad").paused_until is None  # type: ignore[union-attr]
+    restarted.poll("bad")
+    assert broken.calls == 2  # tried again at once with what the restart brought
+
+
+def test_a_backoff_pause_survives_a_restart(tmp_path, db_url, clock) -> None:
+    daemon = _daemon(tmp_path, db_url, clock, Broken(RetriableSourceError("503")))
+    daemon.poll("bad")
+    restarted = _daemon(tmp_path, db_url, clock, Broken(RetriableSourceError("503")))
+    assert restarted.repository.source_state("bad").paused_until is not None  # type: ignore[union-attr]
+
+
+def test_a_killed_daemons_leases_are_freed_when_it_restarts(tmp_path, db_url, clock) -> None:
+    import socket
+
+    first = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+    dead = f"{socket.gethostname()[:80]}:999999999:deadbeef"  # no such process
+    until = clock.now() + timedelta(seconds=30)
+    assert first.repository.acquire_lease("source:good", holder=dead, now=clock.now(), until=until)
+    restarted = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+    assert restarted.poll("good") == 2

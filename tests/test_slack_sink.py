@@ -111,19 +111,24 @@ def first_ts(fake: FakeSlack) -> str:
     return fake.top_level("C0SUPPORT")[0]["ts"]
 
 
-def test_a_late_complaint_alert_adopts_the_message_its_update_already_posted(
+def test_a_rate_limit_holds_the_update_behind_its_first_message(
     fake: FakeSlack, engine: Engine, repo: Repository, clock: FixedClock
 ) -> None:
+    """A 429 on the post's first message pauses every send; the update waits for the first
+    message and then goes into its thread (no second top-level message, no attempt used)."""
     dispatcher = slack_dispatcher(fake, engine, clock)
     mention = seed_complaint(repo, clock.now(), "1")
     queue_update(repo, clock.now(), mention, risk=70)
     fake.rate_limit("chat.postMessage", retry_after=60)
-    assert dispatcher.dispatch() == 1  # the complaint waits; the update posts the message
-    clock.advance(seconds=60)
-    assert dispatcher.dispatch() == 1
+    assert dispatcher.dispatch() == 0
+    clock.advance(seconds=59)
+    assert dispatcher.dispatch() == 0
+    assert len(fake.calls_to("chat.postMessage")) == 1  # nothing tried during Retry-After
+    clock.advance(seconds=1)
+    assert dispatcher.dispatch() == 2
     (message,) = fake.top_level("C0SUPPORT")
-    assert [a.ts for a in all_alerts(repo)] == [message["ts"]] * 2
-    assert fake.thread("C0SUPPORT", message["ts"]) == []
+    assert len(fake.thread("C0SUPPORT", message["ts"])) == 1
+    assert [a.status for a in all_alerts(repo)] == ["sent", "sent"]
 
 
 def test_operations_alerts_go_to_the_ops_channel(
