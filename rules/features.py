@@ -37,10 +37,14 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 def tokens(text: str) -> list[str]:
     """The post's words as the model reads them (see the module docstring)."""
     out: list[str] = []
+    append = out.append
     for token in _TOKEN.findall(text.translate(_APOSTROPHES).lower()):
+        if token.isalpha():  # most tokens: a plain word (links hold ':' or '.')
+            append(token)
+            continue
         first = token[0]
         if first.isalpha() and not token.startswith(("http", "www.")):
-            out.append(token)
+            append(token)  # a word with an apostrophe
         elif first == "@":
             continue  # who a post is addressed to says nothing about what it says
         elif first == "#" and len(token) > 1:
@@ -62,6 +66,7 @@ def char_grams(word: str) -> list[str]:
     return [padded[i : i + n] for n in (4,) for i in range(size - n + 1)]
 
 
+_LETTER = re.compile(r"[^\W\d_]")
 _SHOUTED = re.compile(r"\b[^\W\d_a-z]{3,}\b")  # a word of three or more capitals
 
 
@@ -72,7 +77,7 @@ def shape(text: str, words: list[str]) -> dict[str, float]:
         "shape:ends_question": 1.0 if text.rstrip().endswith("?") else 0.0,
         "shape:starts_handle": 1.0 if text.lstrip().startswith("@") else 0.0,
         "shape:shouting": min(shouted / (len(words) or 1) * 2.0, 1.0),
-        "shape:no_words": 0.0 if any(w[:1].isalpha() for w in words) else 1.0,
+        "shape:no_words": 0.0 if _LETTER.search(text) else 1.0,
     }
 
 

@@ -272,7 +272,7 @@ class Judge:
         category = severity = None
         service = False
         if flagged and heads is not None:
-            category = forced[1] if forced else _best(model.probabilities("category", heads))
+            category = forced[1] if forced else self._category(evidence, heads)
             severity = int(_best(model.probabilities("severity", heads)))
             service = (
                 self.rules.is_customer_service(text, category, evidence)
@@ -304,6 +304,18 @@ class Judge:
             reasons=tuple(reasons),
             aimed_at_brand=evidence.aimed if evidence is not None else True,
         )
+
+    def _category(self, evidence: Evidence | None, heads: list[float]) -> str:
+        """The rules' category where their phrases name a problem (English), else the model's.
+
+        The hand-written phrases are precise about what went wrong ("lost my bag" is a
+        delivery); the model covers what they do not name, and every other language.
+        """
+        if evidence is not None:
+            chosen = self.rules.taxonomy.choose(evidence.totals)
+            if chosen is not None:
+                return chosen
+        return _best(self.model.probabilities("category", heads))
 
     def _override(self, text: str) -> tuple[tuple[str, str] | None, bool]:
         """The brand's extra phrase that matched (phrase, category), and whether to ignore."""

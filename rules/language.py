@@ -46,7 +46,7 @@ def _identifier() -> Any:
         return fasttext.load_model(str(path))
 
 
-# Plainly English posts skip the identifier: plain ASCII with three or more of these words,
+# Plainly English posts skip the identifier: plain ASCII with two or more of these words,
 # which no other supported language uses (checked against the corpus in every language).
 _ENGLISH = frozenset(
     [
@@ -81,7 +81,7 @@ _ENGLISH = frozenset(
         "because",
     ]
 )
-_ENGLISH_HITS = 3
+_ENGLISH_HITS = 2
 
 
 def _plainly_english(text: str) -> bool:

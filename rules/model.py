@@ -102,6 +102,12 @@ class IntentModel:
         self.rest_weights = np.ascontiguousarray(self.weights[:, intent.stop :])
         self.rest_bias = self.bias[intent.stop :]
         self.readable = np.array([_is_readable(n) for n in self.vocabulary], dtype=bool)
+        # Word pairs by their two words: looked up without building "b:a b" for every pair.
+        self._bigrams = {
+            tuple(name[2:].split(" ", 1)): row
+            for name, row in self.index.items()
+            if name.startswith("b:")
+        }
         self._words: dict[str, tuple[int, int, tuple[int, ...]]] = {}
 
     @classmethod
@@ -148,13 +154,14 @@ class IntentModel:
                 if unigram >= 0 and word != NUMBER:
                     unigrams.append(unigram)
                 chars.extend(grams)
-            padded = ["<s>", *words]
+            pairs = self._bigrams
             bigrams = [
-                r for a, b in itertools.pairwise(padded) if (r := index.get(f"b:{a} {b}", -1)) >= 0
+                r for pair in itertools.pairwise(["<s>", *words]) if (r := pairs.get(pair, -1)) >= 0
             ]
-            scale = 1.0 / math.sqrt(len(words))
+            counted = len(words) - words.count(NUMBER)  # numbers are no unigram (features.py)
             rows = unigrams + bigrams
-            values = [scale] * len(rows)
+            values = [1.0 / math.sqrt(counted)] * len(unigrams) if counted else []
+            values += [1.0 / math.sqrt(len(words))] * len(bigrams)
             if chars:
                 rows += chars
                 values += [1.0 / math.sqrt(char_count)] * len(chars)
@@ -225,14 +232,13 @@ class IntentModel:
         picked = np.arange(len(owner))
         pushes = scored.values[keep] * (weights[picked, wanted] - weights[picked, against])
         order = np.lexsort((-pushes, owner))
-        rows = scored.rows[keep][order].tolist()
-        owners = owner[order].tolist()
-        push_list = pushes[order].tolist()
+        owner, pushes = owner[order], pushes[order]
+        first = np.searchsorted(owner, owner)  # where each post's run begins
+        pick = ((np.arange(len(owner)) - first) < top) & (pushes > 0)  # its best few only
+        rows = scored.rows[keep][order][pick].tolist()
         vocabulary = self.vocabulary
-        for row, post, push in zip(rows, owners, push_list, strict=True):
-            found = out[post]
-            if push > 0 and len(found) < top:
-                found.append((vocabulary[row], push))
+        for row, post, push in zip(rows, owner[pick].tolist(), pushes[pick].tolist(), strict=True):
+            out[post].append((vocabulary[row], push))
         return out
 
 
