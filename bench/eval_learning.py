@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rules.brand_model import fit_adjustment
-from rules.judge import Judge
+from rules.judge import Judge, rule_prior
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "airline" / "dev.csv"
 SIZES = (50, 200, 1000)
@@ -51,7 +51,11 @@ def main() -> int:
     print(f"  {'labels':>8}  precision  recall     F1   fit time")
     print(f"  {'shipped':>8}  {shipped[0]:9.3f}  {shipped[1]:6.3f}  {shipped[2]:5.3f}")
     model, rules = judge.model, judge.rules
-    encode = [model.encode(r["text"], "en", rules.evidence(r["text"]).features()) for r in tune]
+    evidence = [rules.evidence(r["text"]) for r in tune]
+    encode = [
+        model.encode(r["text"], "en", e.features()) for r, e in zip(tune, evidence, strict=True)
+    ]
+    offsets = [rule_prior(e) for e in evidence]
     for size in SIZES:
         figures, seconds = [], 0.0
         for draw in range(DRAWS):
@@ -61,6 +65,7 @@ def main() -> int:
                 model,
                 [encode[i] for i in pick],
                 [tune[i]["airline_sentiment"] == "negative" for i in pick],
+                [offsets[i] for i in pick],
             )
             seconds += time.perf_counter() - started
             judge.adjustment = adjustment

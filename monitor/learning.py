@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from core.clock import Clock
 from monitor.config import AppConfig
 from rules.brand_model import Adjustment, fit_adjustment
-from rules.judge import Judge
+from rules.judge import Judge, rule_prior
 from rules.language import detect_language
 from storage.labels import LabelStore, TeamLabel
 
@@ -30,13 +30,15 @@ class Learned:
 
 def fit_brand(judge: Judge, labels: list[TeamLabel]) -> Adjustment:
     """The brand's correction from its labels, encoded as its judge encodes posts."""
-    encoded = []
+    encoded, offsets = [], []
     for label in labels:
         language = detect_language(label.text, label.lang)
-        english = language.code == "en"
-        evidence = judge.rules.evidence(label.text).features() if english else {}
-        encoded.append(judge.model.encode(label.text, language.code, evidence))
-    return fit_adjustment(judge.model, encoded, [label.complaint for label in labels])
+        evidence = judge.rules.evidence(label.text) if language.code == "en" else None
+        named = evidence.features() if evidence is not None else {}
+        encoded.append(judge.model.encode(label.text, language.code, named))
+        offsets.append(rule_prior(evidence) if evidence is not None else 0.0)
+    labelled = [label.complaint for label in labels]
+    return fit_adjustment(judge.model, encoded, labelled, offsets)
 
 
 class BrandLearner:

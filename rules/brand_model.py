@@ -74,14 +74,20 @@ def complaint_logit(model: IntentModel, logits: Sequence[float]) -> float:
 
 
 def fit_adjustment(
-    model: IntentModel, encoded: Sequence[Encoded], labels: Sequence[bool]
+    model: IntentModel,
+    encoded: Sequence[Encoded],
+    labels: Sequence[bool],
+    offsets: Sequence[float] | None = None,
 ) -> Adjustment:
-    """Learn a brand's correction from its labelled posts (already encoded by the model)."""
+    """Learn a brand's correction from its labelled posts (already encoded by the model);
+    `offsets` are what the judge adds to the model's logit before it (the rules' prior)."""
     n = len(encoded)
     base = np.array(
         [complaint_logit(model, row) for row in model.score(list(encoded)).logits],
         dtype=np.float64,
     )
+    if offsets is not None:
+        base += np.asarray(offsets, dtype=np.float64)
     width = len(model.vocabulary)
     rows = np.concatenate([np.asarray(r, dtype=np.intp) for r, _ in encoded])
     values = np.concatenate([np.asarray(v, dtype=np.float64) for _, v in encoded])
