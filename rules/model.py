@@ -243,85 +243,20 @@ class IntentModel:
 
 
 # Words too common to explain anything ("the word 'on'").
-_FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "on",
-        "in",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "about",
-        "as",
-        "into",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "am",
-        "do",
-        "does",
-        "did",
-        "have",
-        "has",
-        "had",
-        "i",
-        "me",
-        "my",
-        "we",
-        "our",
-        "you",
-        "your",
-        "he",
-        "she",
-        "it",
-        "its",
-        "they",
-        "them",
-        "their",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "here",
-        "so",
-        "too",
-        "very",
-        "just",
-        "not",
-        "no",
-        "what",
-        "when",
-        "how",
-        "why",
-        "who",
-        "which",
-        "can",
-        "could",
-        "will",
-        "would",
-        "should",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "than",
-        "then",
-    ]
+_FUNCTION_WORD_LIST = (
+    # en
+    "a an the and or but if of on in at to for from by with about as into is are was were be "
+    "been am do does did have has had i me my we our you your he she it its they them their "
+    "this that these those there here so too very just not no what when how why who which "
+    "can could will would should may might must shall than then "
+    # de, fr, es, nl, it, pt, pl
+    "der die das und ist nicht ein eine ich du es sie wir mit von zu auf für den dem im mein "
+    "le la les de des et est un une je tu il elle nous vous pas ne que qui pour avec sur dans "
+    "du au mon ma el los las del y es yo en con por para mi het een en niet ik je jij met van "
+    "op voor mijn dat lo gli di è io che non per mio mia o os as do da é um uma eu não em com "
+    "meu minha i w z na nie to jest się że ja ty my mój moja"
 )
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORD_LIST.split())
 
 
 def _is_readable(name: str) -> bool:
