@@ -100,7 +100,7 @@ def not_judged(language: str, reason: str) -> Verdict:
     )
 
 
-def _readable(name: str, evidence: Evidence | None) -> str | None:
+def _readable(name: str, evidence: Evidence | None, intent: str | None = None) -> str | None:
     """A feature as a person would say it; None for features nobody can read (n-grams)."""
     kind, _, rest = name.partition(":")
     if kind == "u" and rest[:1].isalpha():
@@ -119,6 +119,8 @@ def _readable(name: str, evidence: Evidence | None) -> str | None:
             return f"names a problem: {evidence.phrases[0][0]}"
         if rest == "vader_neg":
             return f"sounds negative (VADER {evidence.vader:+.2f})"
+        if rest == "vader_pos" and intent == "complaint":
+            return f"praise words about a problem: sarcasm (VADER {evidence.vader:+.2f})"
         if rest == "vader_pos":
             return f"sounds positive (VADER {evidence.vader:+.2f})"
         if rest == "sentiment_neg":
@@ -230,7 +232,7 @@ class Judge:
         for p, verdict, push in zip(pending, decided, pushes, strict=True):
             brand = [r for r in verdict.reasons if r.startswith("brand ")]
             rest = [r for r in verdict.reasons if not r.startswith("brand ")]
-            reasons = brand + self._readable_reasons(push, p.evidence) + rest
+            reasons = brand + self._readable_reasons(push, p.evidence, verdict.intent) + rest
             verdicts[p.index] = verdict._replace(reasons=tuple(reasons))
         return verdicts  # type: ignore[return-value]
 
@@ -347,12 +349,12 @@ class Judge:
 
     @staticmethod
     def _readable_reasons(
-        pushes: Sequence[tuple[str, float]], evidence: Evidence | None
+        pushes: Sequence[tuple[str, float]], evidence: Evidence | None, intent: str | None
     ) -> list[str]:
         """The two or three readable features that pushed hardest towards the intent."""
         out: list[str] = []
         for name, _ in pushes:
-            said = _readable(name, evidence)
+            said = _readable(name, evidence, intent)
             if said is not None and said not in out:
                 out.append(said)
                 if len(out) == 3:
