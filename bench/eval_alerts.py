@@ -7,7 +7,11 @@ previous behaviour, where only flagged complaints got an alert and every one got
 category apology (rules.replies.ReplyBook.suggest).
 
 Prints: apologies sent to praise, questions, spam and off-topic posts (target 0); replies
-whose purpose matches the post's labelled intent; alerts (by kind) during the outage hour.
+whose purpose matches the post's labelled intent; alerts (by kind) during the outage hour;
+and the Slack messages posted during the outage hour (top-level in the channel vs in a
+thread), from two more runs through the real Slack sink and slack_sdk client against the
+local fake Slack (tests/fake_slack.py): incidents off (the previous behaviour: no early
+incident, no threading) and on (the default config).
 
     .venv/bin/python bench/eval_alerts.py
 """
@@ -29,7 +33,9 @@ from monitor.alert_model import AlertCard, situation_of
 from monitor.alerts import AlertView, Delivery
 from monitor.config import load_config
 from monitor.daemon import Daemon
+from monitor.slack import SlackSink
 from rules.replies import load_book, purpose_of
+from storage.db import open_database
 
 DEMO = Path(__file__).resolve().parents[1] / "demo"
 APOLOGY = re.compile(
@@ -77,6 +83,53 @@ def run() -> list[tuple[AlertView, AlertCard]]:
         clock.advance(minutes=5)
         daemon.run_once()
     return sink.sent
+
+
+def slack_messages(*, incidents: bool) -> tuple[int, int]:
+    """(top-level, threaded) Slack messages posted during the outage hour."""
+    from pydantic import SecretStr
+
+    from tests.fake_slack import BOT_TOKEN, FakeSlack
+
+    workdir = Path(tempfile.mkdtemp(prefix="brandmon-bench-"))
+    config = load_config(DEMO / "config.yaml")
+    clock = FixedClock(datetime(2026, 11, 16, tzinfo=UTC))
+    with FakeSlack(now=lambda: clock.now().timestamp()) as fake:
+        alerting = config.alerting
+        incident = alerting.incident.model_copy(
+            update={} if incidents else {"burst_posts": 0, "thread": False}
+        )
+        slack = alerting.slack.model_copy(
+            update={
+                "bot_token": SecretStr(BOT_TOKEN),
+                "app_token": None,
+                "channel": "C0SUPPORT",
+                "base_url": fake.base_url,
+            }
+        )
+        config = config.model_copy(
+            update={
+                "storage": config.storage.model_copy(
+                    update={"url": f"sqlite:///{workdir / 'slack.sqlite3'}"}
+                ),
+                "alerting": alerting.model_copy(
+                    update={"sink": "slack", "slack": slack, "incident": incident}
+                ),
+            }
+        )
+        sink = SlackSink(config, open_database(config.storage.url), clock=clock)
+        daemon = Daemon(config, clock=clock, sink=sink)
+        end = datetime(2026, 11, 16, 15, 5, tzinfo=UTC)
+        while clock.now() < end:
+            clock.advance(minutes=5)
+            daemon.run_once()
+        messages = [
+            m
+            for m in fake.messages["C0SUPPORT"]
+            if OUTAGE[0].timestamp() <= float(m["ts"]) < OUTAGE[1].timestamp()
+        ]
+    top = sum(m.get("thread_ts") in (None, m["ts"]) for m in messages)
+    return top, len(messages) - top
 
 
 def main() -> int:
@@ -129,6 +182,12 @@ def main() -> int:
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(outage_now.items()))
     print(f"  {'alerts in the outage hour (14:00-15:00)':<44}{outage_old:>10}"
           f"{sum(outage_now.values()):>10}   ({kinds})")  # fmt: skip
+    (old_top, old_thread), (new_top, new_thread) = (
+        slack_messages(incidents=False),
+        slack_messages(incidents=True),
+    )
+    print(f"  {'Slack messages in the channel, outage hour':<44}{old_top:>10}{new_top:>10}")
+    print(f"  {'Slack messages in threads, outage hour':<44}{old_thread:>10}{new_thread:>10}")
     return 0
 
 

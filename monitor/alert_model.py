@@ -109,14 +109,18 @@ class UpdateFacts:
 
 @dataclass(frozen=True, slots=True)
 class Sample:
+    """One of an incident's posts: its text, who wrote it, where, and how far it spread."""
+
     text: str
     handle: str | None = None
     url: str | None = None
+    engagement: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SpikeFacts:
-    """More posts than usual in an hour (monitor/spikes.py)."""
+    """More posts than usual (monitor/spikes.py, an hour) or a burst of complaints of one
+    kind (monitor/incidents.py, minutes): one incident."""
 
     metric: str
     observed: str
@@ -125,6 +129,10 @@ class SpikeFacts:
     phrases: tuple[tuple[str, int | None], ...]
     categories: tuple[tuple[str, int | None], ...]
     samples: tuple[Sample, ...]
+    places: tuple[tuple[str, int | None], ...] = ()
+    hour: datetime | None = None
+    drop: bool = False
+    burst_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +187,7 @@ def build_card(
     """The alert's one decision: level, priority, route, title and reasons."""
     payload: Mapping[str, Any] = alert.payload or {}
     if alert.kind == "spike":
-        spike = _spike(payload)
+        spike = spike_facts(payload)
         return AlertCard(
             id=alert.id,
             kind=alert.kind,
@@ -332,15 +340,25 @@ def _update(payload: Mapping[str, Any]) -> UpdateFacts:
     )
 
 
-def _spike(payload: Mapping[str, Any]) -> SpikeFacts:
+def spike_facts(payload: Mapping[str, Any]) -> SpikeFacts:
+    """A spike alert's stored facts, typed (older alerts lack places, samples' spread)."""
+    try:
+        hour: datetime | None = datetime.fromisoformat(str(payload["hour"]))
+    except (KeyError, ValueError):
+        hour = None
+    window = payload.get("burst_minutes")
     return SpikeFacts(
         metric=str(payload.get("metric") or "mentions"),
         observed=str(payload.get("observed", "?")),
         expected=str(payload.get("expected", "?")),
         reasons=_strings(payload.get("reasons")),
-        phrases=_counted(payload.get("phrases"), "phrase"),
+        phrases=_counted(payload.get("phrases") or payload.get("top_phrases"), "phrase"),
         categories=_counted(payload.get("categories"), "category"),
         samples=tuple(_sample(s) for s in payload.get("samples") or []),
+        places=_counted(payload.get("places"), "place"),
+        hour=hour,
+        drop=bool(payload.get("is_drop")),
+        burst_minutes=window if isinstance(window, int) else None,
     )
 
 
@@ -361,8 +379,13 @@ def _counted(items: Any, key: str) -> tuple[tuple[str, int | None], ...]:
 
 def _sample(raw: Any) -> Sample:
     if isinstance(raw, Mapping):
-        handle, url = raw.get("handle"), raw.get("url")
-        return Sample(str(raw.get("text", "")), str(handle) if handle else None, url or None)
+        handle, url, spread = raw.get("handle"), raw.get("url"), raw.get("engagement")
+        return Sample(
+            str(raw.get("text", "")),
+            str(handle) if handle else None,
+            str(url) if url else None,
+            spread if isinstance(spread, int) else None,
+        )
     return Sample(str(raw))
 
 

@@ -189,6 +189,25 @@ class EscalationRoute(Strict):
     _target = field_validator("ping")(_ping_target)
 
 
+class IncidentConfig(Strict):
+    """When many complaints of one kind arrive at once: an incident, raised before the hour
+    closes, that gathers its complaints in one Slack thread."""
+
+    burst_posts: int = Field(
+        default=8, ge=0, description="complaints within burst_minutes that start one; 0: off"
+    )
+    burst_minutes: int = Field(default=20, ge=1, le=60)
+    category: str | None = Field(
+        default=None, description="count only this complaint category; default: every one"
+    )
+    hours: float = Field(
+        default=3, gt=0, description="how long an incident lasts after its last spike"
+    )
+    thread: bool = Field(
+        default=True, description="post the incident's complaints in its message's thread"
+    )
+
+
 class AlertingConfig(Strict):
     """Where alerts go and when a post is worth one."""
 
@@ -196,6 +215,7 @@ class AlertingConfig(Strict):
         default_factory=dict, description="brand name -> its reply voice and contacts"
     )
     escalation: EscalationRoute = Field(default_factory=EscalationRoute)
+    incident: IncidentConfig = Field(default_factory=IncidentConfig)
 
     sink: Literal["console", "slack"] = "console"
     slack: SlackConfig = Field(default_factory=SlackConfig)

@@ -3,7 +3,9 @@
 Both wait for the alert to be sent rather than happening as a post is stored: a burst of
 complaints (an outage hour) is stored as fast as it arrives; the draft uses the templates in
 force, and knows whether an incident is now under way (then an outage complaint gets a
-holding reply pointing to the brand's status page) and whether the brand has answered; alerts
+holding reply pointing to the brand's status page: an incident is under way for
+alerting.incident.hours after the brand's latest spike, raised early by a burst of complaints,
+monitor/incidents.py) and whether the brand has answered; alerts
 never shown one by one need no draft. The draft is stored with the mention before the alert
 is sent, so what support saw stays on record.
 """
@@ -20,8 +22,6 @@ from rules.replies import Draft, ReplyBook, load_book
 from storage.models import Author, Mention
 from storage.repository import Repository
 
-# An incident is under way for this long after the brand's last spike alert.
-INCIDENT_HOURS = 3
 DRAFTED_KINDS = frozenset({"complaint", "question", "praise", "security"})
 
 
@@ -66,7 +66,7 @@ class ReplyDrafter:
         mention, alert = view.mention, view.alert
         status_page = self._incident_page(alert.brand or (mention.brand if mention else None))
         if status_page and alert.brand:
-            since = now - timedelta(hours=INCIDENT_HOURS)
+            since = now - timedelta(hours=self._config.alerting.incident.hours)
             if repository.latest_spike_at(alert.brand, since) is None:
                 status_page = None
         answered = None

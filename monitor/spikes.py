@@ -2,8 +2,9 @@
 
 Counts come from SQL (one GROUP BY over the look-back window), the judgement from
 rules/spike.py. A spike queues one "spike" alert per brand, metric and hour, with its
-explanation (top phrases, categories, sample posts); a source gone silent queues an
-"operations" alert.
+explanation (top phrases, categories, places, sample posts by spread: monitor/incidents.py);
+a source gone silent queues an "operations" alert. Each check first looks for a burst of
+complaints that starts an incident before the hour is over (monitor/incidents.IncidentWatch).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sqlalchemy import ColumnElement, func, select
 
 from core.clock import Clock
 from monitor.config import AppConfig
-from rules.spike import SpikeDecision, evaluate_latest, explain_spike
+from monitor.incidents import IncidentWatch, explain
+from rules.spike import SpikeDecision, evaluate_latest
 from storage.models import Alert, Mention
 from storage.repository import Repository
 
@@ -23,7 +25,6 @@ log = logging.getLogger(__name__)
 
 HOUR = timedelta(hours=1)
 HISTORY = timedelta(weeks=4, hours=72)  # what rules.spike needs for its full baseline
-SAMPLE_LIMIT = 500
 CATCH_UP = timedelta(hours=24)
 LAGGING = timedelta(hours=2)
 KEY_HOUR = "%Y-%m-%dT%H"
@@ -39,6 +40,7 @@ class SpikeWatch:
         self._repository = repository
         self._clock = clock
         self._judged_until: datetime | None = None
+        self.incidents = IncidentWatch(config, repository, clock=clock)
 
     def _bucket(self) -> ColumnElement[str]:
         """The hour a mention was posted in, as text, on either backend."""
@@ -105,13 +107,14 @@ class SpikeWatch:
         return _hour_start(min(times)) if times else None
 
     def check(self) -> int:
-        """Judge the settled hours not judged yet; returns how many alerts were queued."""
+        """Look for a burst, then judge the settled hours not judged yet; returns how many
+        alerts were queued."""
+        queued = self.incidents.check()
         settled = self._settled_until()
         if settled is None:
-            return 0
+            return queued
         end = min(settled, _hour_start(self._clock.now()))
         hours = self._hours_to_judge(end)
-        queued = 0
         for brand in (b for b in self._config.brands if not b.competitor):  # never alerted
             for metric, where in (
                 (
@@ -178,14 +181,8 @@ class SpikeWatch:
         where: tuple[ColumnElement[bool], ...],
         decision: SpikeDecision,
     ) -> int:
-        with self._repository.sessions() as session:
-            rows = session.execute(
-                select(Mention.text, Mention.category)
-                .where(Mention.created_at >= hour, Mention.created_at < hour + HOUR, *where)
-                .limit(SAMPLE_LIMIT)
-            ).all()
         terms = self._config.brand(brand).terms
-        explanation = explain_spike([r[0] for r in rows], [r[1] for r in rows], ignore=terms)
+        explanation = explain(self._repository, where, start=hour, end=hour + HOUR, terms=terms)
         payload = {
             "brand": brand,
             "metric": metric,

@@ -240,7 +240,9 @@ class SlackMessage(Base):
 
     `kind` is "alert" (one per post, or one per spike/operations alert), "summary" (the
     message that rolls up alerts over the channel's rate limit) or "summarised" (a post whose
-    alert went into the summary at `ts`). The support team's latest action is kept here;
+    alert went into the summary at `ts`). `thread_ts` is set when the message itself went into
+    another's thread (an incident's complaint, a customer's follow-up): it is no top-level
+    message, and its news goes to that thread. The support team's latest action is kept here;
     every action is also logged in `alert_actions`.
     """
 
@@ -258,6 +260,7 @@ class SlackMessage(Base):
     mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
     posted_at: Mapped[datetime]
     severity: Mapped[str | None] = mapped_column(String(16))
     escalated_at: Mapped[datetime | None]

@@ -719,7 +719,9 @@ class Repository:
         An alert waits while an earlier first alert about the same post (anything but an
         update) is still pending: a post's update goes into the thread of its first message,
         so it must not go before it. Updates do not wait for each other (a snoozed post's
-        held update must not hold back its escalation).
+        held update must not hold back its escalation). A brand's alerts also wait while a
+        due spike of that brand is pending: an incident's message goes first, so its
+        complaints can go to its thread and their replies know the incident is under way.
         """
         earlier = aliased(Alert)
         waiting = (
@@ -732,6 +734,18 @@ class Repository:
             )
             .exists()
         )
+        spike = aliased(Alert)
+        incident_first = (
+            select(spike.id)
+            .where(
+                spike.kind == "spike",
+                spike.brand == Alert.brand,
+                spike.status == "pending",
+                spike.next_attempt_at <= now,
+                Alert.kind != "spike",
+            )
+            .exists()
+        )
         with self.sessions() as session:
             return list(
                 session.scalars(
@@ -741,6 +755,7 @@ class Repository:
                         Alert.next_attempt_at <= now,
                         Alert.id > after_id,
                         ~waiting,
+                        ~incident_first,
                     )
                     .order_by(Alert.id)
                     .limit(limit)

@@ -65,8 +65,13 @@ def test_alerts_over_the_rate_limit_roll_into_one_summary(
     assert len(top) == 4
     summary = top[-1]
     assert summary["blocks"][0]["text"]["text"] == "🧺 3 more alerts (rate limit)"
-    lines = summary["blocks"][2]["text"]["text"].split("\n")
-    assert [line.split("*")[1] for line in lines] == ["@user3", "@user4", "@user5"]
+    rows = summary["blocks"][2:]
+    assert [row["text"]["text"].split("*")[1] for row in rows] == ["@user3", "@user4", "@user5"]
+    alert_ids = [a.id for a in all_alerts(repo)][3:]
+    # each rolled-up post keeps its actions, as a menu naming the post's alert
+    assert [row["accessory"]["options"][0]["value"] for row in rows] == [
+        f"brandmon:acknowledge|{alert_id}" for alert_id in alert_ids
+    ]
     assert len(fake.calls_to("chat.update")) == 2
     assert [a.ts for a in all_alerts(repo)][3:] == [summary["ts"]] * 3
 

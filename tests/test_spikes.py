@@ -96,7 +96,14 @@ def test_burst_raises_one_explained_spike_and_silence_an_ops_alert(engine) -> No
     assert payload["observed"] == 50
     assert payload["categories"][0] == {"category": "outage", "posts": 50}
     assert any("internet" in p["phrase"] for p in payload["phrases"])
-    assert payload["samples"] == ["Kestrel fibre down again, no internet"]
+    assert payload["samples"] == [
+        {
+            "text": "Kestrel fibre down again, no internet",
+            "handle": "someone",
+            "url": None,
+            "engagement": 0,
+        }
+    ]
     ops = [a for a in alerts if a.kind == "operations"]
     assert [a.payload["source"] for a in ops] == ["quiet"]
 

@@ -28,10 +28,10 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import Engine
 
 from core.clock import Clock
-from monitor.config import AppConfig
+from monitor.config import AppConfig, SlackRateLimit
 from monitor.slack.blocks import STATUS_AFTER, Action
 from monitor.slack.client import make_client
-from monitor.slack.render import render_root
+from monitor.slack.render import render_root, render_summary
 from monitor.slack.store import SlackStore
 from storage.models import SlackMessage
 
@@ -44,12 +44,19 @@ class ActionHandler:
     """Turns one `block_actions` payload into stored actions and a redrawn message."""
 
     def __init__(
-        self, store: SlackStore, client: WebClient, *, clock: Clock, snooze: timedelta
+        self,
+        store: SlackStore,
+        client: WebClient,
+        *,
+        clock: Clock,
+        snooze: timedelta,
+        limit: SlackRateLimit | None = None,
     ) -> None:
         self._store = store
         self._client = client
         self._clock = clock
         self._snooze = snooze
+        self._limit = limit or SlackRateLimit()
 
     def handle(self, payload: Mapping[str, Any]) -> int:
         """Apply the payload's button presses; returns how many were ours and applied."""
@@ -61,11 +68,9 @@ class ActionHandler:
         user = payload.get("user") or {}
         applied = 0
         for action in payload.get("actions") or []:
-            try:
-                kind = Action(action.get("action_id"))
-            except ValueError:
+            kind, message = self._target(action, channel, ts)
+            if kind is None:
                 continue
-            message = self._store.at(channel, ts) if channel and ts else None
             if message is None or not user.get("id"):
                 log.warning("slack: button %s on unknown message %s/%s", kind, channel, ts)
                 continue
@@ -83,8 +88,40 @@ class ActionHandler:
             applied += 1
         return applied
 
+    def _target(
+        self, action: Mapping[str, Any], channel: str | None, ts: str | None
+    ) -> tuple[Action | None, SlackMessage | None]:
+        """What was pressed and on which post: a message's own button, or the menu of one
+        post rolled up in a summary (its option value names the action and the alert)."""
+        try:
+            kind = Action(action.get("action_id"))
+        except ValueError:
+            return None, None
+        if kind is not Action.ITEM:
+            return kind, self._store.at(channel, ts) if channel and ts else None
+        chosen, _, alert_id = str((action.get("selected_option") or {}).get("value", "")).partition(
+            "|"
+        )
+        try:
+            kind = Action(chosen)
+        except ValueError:
+            return None, None
+        if kind is Action.ITEM or not alert_id.isdigit():
+            return None, None
+        found = self._store.for_alert(int(alert_id))
+        if (
+            found is None
+            or found.kind != "summarised"
+            or (found.channel, found.ts) != (channel, ts)
+        ):
+            return kind, None
+        return kind, found
+
     def _redraw(self, message: SlackMessage) -> None:
-        drawn = render_root(self._store, message)
+        if message.kind == "summarised":
+            drawn = render_summary(self._store, message.channel, message.ts, limit=self._limit)
+        else:
+            drawn = render_root(self._store, message)
         if drawn is None:
             return
         try:
@@ -140,7 +177,11 @@ def start_socket_mode(
         raise ValueError("alerting.slack.app_token is needed for Socket Mode")
     web = web_client or make_client(slack)
     handler = ActionHandler(
-        SlackStore(engine), web, clock=clock, snooze=timedelta(minutes=slack.snooze_minutes)
+        SlackStore(engine),
+        web,
+        clock=clock,
+        snooze=timedelta(minutes=slack.snooze_minutes),
+        limit=slack.rate_limit,
     )
 
     def on_request(client: SocketModeClient, request: SocketModeRequest) -> None:

@@ -23,11 +23,13 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
     PlainTextObject,
     SectionBlock,
 )
 
-from monitor.alert_model import AlertCard, Level, build_card
+from monitor.alert_model import AlertCard, Level, Sample, build_card
 from monitor.slack import text as t
 from rules.categories import category_label
 from storage.models import Alert, Author, Mention
@@ -71,6 +73,8 @@ class Action(StrEnum):
     RESOLVE = "brandmon:resolve"
     SNOOZE = "brandmon:snooze"
     NOT_COMPLAINT = "brandmon:not_complaint"
+    # A rolled-up post's menu in a summary; its option value is "<action id>|<alert id>".
+    ITEM = "brandmon:item"
 
 
 STATUS_AFTER = {
@@ -293,26 +297,28 @@ def _ping_line(
     return f"{ping} *Escalation:* this post is spreading fast{threshold}."
 
 
-def spike_message(alert: Alert, *, status: Status = Status()) -> Message:
-    """More posts than usual: the numbers, why, what people say, a few sample posts.
-
-    Reads the payload monitor/spikes.py queues (observed, expected, metric, reasons,
-    phrases, categories, samples)."""
-    p = alert.payload or {}
-    observed = t.escape(str(p.get("observed", "?")))
-    expected = t.escape(str(p.get("expected", "?")))
-    metric = t.escape(str(p.get("metric") or "mentions"))
-    brand = p.get("brand") or alert.brand
-    phrases = ", ".join(_counted(x, "phrase") for x in (p.get("phrases") or [])[:10])
-    categories = ", ".join(
-        _counted(x, "category", label=True) for x in (p.get("categories") or [])[:10]
-    )
+def spike_message(
+    alert: Alert, *, status: Status = Status(), card: AlertCard | None = None
+) -> Message:
+    """One incident: the numbers, why, where (places named in the posts), what people say,
+    and sample posts with author, link and engagement, most spread first. Rendered from the
+    card's typed facts (monitor/alert_model.SpikeFacts)."""
+    card = card or build_card(alert, None, None)
+    facts = card.spike
+    assert facts is not None
+    observed, metric = t.escape(facts.observed), t.escape(facts.metric)
+    expected = t.escape(facts.expected)
+    if facts.burst_minutes is not None:
+        headline = f"*{observed}* {metric} in the last {facts.burst_minutes} minutes."
+    else:
+        headline = f"*{observed}* {metric} in the hour where about *{expected}* were expected."
+    phrases = ", ".join(_count(p, n) for p, n in facts.phrases[:10])
+    categories = ", ".join(_count(_label(c), n) for c, n in facts.categories[:10])
+    places = ", ".join(_count(p, n) for p, n in facts.places[:8])
     blocks: list[Block] = [
-        _header(Severity.SPIKE, brand),
-        _section(
-            f"*{observed}* {metric} in the hour where about *{expected}* were expected."
-            + (f"\n{_reasons(p['reasons'])}" if p.get("reasons") else "")
-        ),
+        _header(Severity.SPIKE, card.brand),
+        _section(headline + (f"\n{_reasons(facts.reasons)}" if facts.reasons else "")),
+        _section(f"*Where*\n{places or 'no places named in the posts'}"),
         SectionBlock(
             fields=[
                 _mrkdwn(t.clip_markup(f"*Top phrases*\n{phrases or '—'}", FIELD_LIMIT)),
@@ -320,34 +326,29 @@ def spike_message(alert: Alert, *, status: Status = Status()) -> Message:
             ]
         ),
     ]
-    for sample in (p.get("samples") or [])[:3]:
-        blocks.append(_section(_sample(sample)))
+    blocks += [_section(_sample(sample)) for sample in facts.samples[:3]]
     blocks += [
         _buttons(alert.id, labels=False),
         ContextBlock(elements=[_mrkdwn(status_line(status))]),
     ]
     fallback = (
-        f"{EMOJI[Severity.SPIKE]} Spike · {t.escape(str(brand or ''))}: "
-        f"{observed} {metric} vs {expected} expected"
+        f"{EMOJI[Severity.SPIKE]} Spike · {t.escape(card.brand or '')}: "
+        f"{observed} {metric}" + ("" if facts.burst_minutes else f" vs {expected} expected")
     )
     return Message(text=fallback, blocks=blocks)
 
 
-def _counted(item: Any, key: str, *, label: bool = False) -> str:
-    """`{"phrase": "no wifi", "posts": 12}` -> "no wifi (12)"; plain strings as they are."""
-    if isinstance(item, Mapping):
-        name, count = str(item.get(key, "")), item.get("posts")
-    else:
-        name, count = str(item), None
-    name = _label(name) if label else name
+def _count(name: str, count: int | None) -> str:
+    """("no wifi", 12) -> "no wifi (12)"."""
     return t.clip_escaped(name, 60) + (f" ({count})" if count is not None else "")
 
 
-def _sample(sample: Any) -> str:
-    if not isinstance(sample, Mapping):
-        return t.quote(str(sample), 600)
-    who = f"*@{t.escape(str(sample['handle']))}* · " if sample.get("handle") else ""
-    return f"{t.quote(str(sample.get('text', '')), 600)}\n{who}{t.link(sample.get('url'), 'Open')}"
+def _sample(sample: Sample) -> str:
+    who = f"*@{t.escape(sample.handle)}*" if sample.handle else ""
+    spread = f"{t.compact(sample.engagement)} engagements" if sample.engagement is not None else ""
+    link = t.link(sample.url, "Open") if sample.url else ""
+    context = " · ".join(part for part in (who, spread, link) if part)
+    return t.quote(sample.text, 600) + (f"\n{context}" if context else "")
 
 
 def operations_message(alert: Alert) -> Message:
@@ -371,6 +372,25 @@ class SummaryItem:
     mention: Mention | None
     author: Author | None
     alert: Alert
+    status: Status = Status()
+
+
+ITEM_ACTIONS = (
+    (Action.ACKNOWLEDGE, "Acknowledge"),
+    (Action.RESOLVE, "Resolved"),
+    (Action.SNOOZE, "Snooze"),
+    (Action.NOT_COMPLAINT, "Not a complaint"),
+)
+
+
+def _item_menu(alert_id: int) -> OverflowMenuElement:
+    """The same four actions as a post's own buttons, for one rolled-up post."""
+    return OverflowMenuElement(
+        action_id=Action.ITEM,
+        options=[
+            Option(value=f"{action}|{alert_id}", text=label) for action, label in ITEM_ACTIONS
+        ],
+    )
 
 
 def summary_message(items: Sequence[SummaryItem], *, limit: int, minutes: float) -> Message:
@@ -388,8 +408,16 @@ def summary_message(items: Sequence[SummaryItem], *, limit: int, minutes: float)
         HeaderBlock(text=PlainTextObject(text=f"🧺 {count} more {noun} (rate limit)")),
         _section(intro),
     ]
-    for start in range(0, len(lines), 10):
-        blocks.append(_section("\n".join(lines[start : start + 10])))
+    # One section per post, with its own action menu: a rolled-up post can still be acted on.
+    shown = items[:SUMMARY_ITEMS_SHOWN]
+    for item, line in zip(shown, lines[: len(shown)], strict=True):
+        blocks.append(
+            SectionBlock(
+                text=_mrkdwn(t.clip_markup(line, 3000)), accessory=_item_menu(item.alert.id)
+            )
+        )
+    if count > SUMMARY_ITEMS_SHOWN:
+        blocks.append(_section(lines[-1]))
     return Message(text=f"🧺 {count} more {noun}, rolled up (rate limit)", blocks=blocks)
 
 
@@ -400,9 +428,10 @@ def _summary_line(item: SummaryItem) -> str:
     who = t.escape(_who(author))
     reach = f" ({t.compact(author.followers)})" if author and author.followers else ""
     post = t.clip_escaped(mention.text.replace("\n", " "), 120)
+    done = f"\n    {status_line(item.status)}" if item.status.status != "open" else ""
     return (
         f"• {EMOJI[item.severity]} *{who}*{reach}: “{post}” {t.link(mention.url, 'open')}"
-    ).rstrip()
+    ).rstrip() + done
 
 
 def _label(category: str | None) -> str:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from monitor.slack.blocks import Message, Severity, Status, mention_message, spike_message
+from monitor.alert_model import build_card
+from monitor.config import SlackRateLimit
+from monitor.slack.blocks import (
+    Message,
+    Severity,
+    Status,
+    SummaryItem,
+    mention_message,
+    spike_message,
+    summary_message,
+)
 from monitor.slack.store import SlackStore
 from storage.models import SlackMessage
 
@@ -33,9 +43,26 @@ def render_root(
         return None
     if latest is not None:
         alert.payload = {**(alert.payload or {}), **latest}
+    mention, author = found
+    card = build_card(alert, mention, author, answered=store.answered(mention))
     return mention_message(
         alert,
-        *found,
+        mention,
+        author,
         severity=Severity(message.severity or Severity.COMPLAINT),
         status=status_of(message),
+        card=card,
     )
+
+
+def render_summary(store: SlackStore, channel: str, ts: str, *, limit: SlackRateLimit) -> Message:
+    """The rate-limit summary at (channel, ts) as it should look now, each post's status
+    included."""
+    items = [
+        SummaryItem(
+            Severity(m.severity or Severity.COMPLAINT), mention, author, alert, status_of(m)
+        )
+        for m, alert, mention, author in store.summary_items(channel, ts)
+        if alert is not None
+    ]
+    return summary_message(items, limit=limit.max_messages, minutes=limit.per_minutes)

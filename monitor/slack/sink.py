@@ -6,7 +6,14 @@ Per alert the dispatcher calls `send` (after counting the attempt in the outbox)
 - later alerts about the same post ("update") go into that message's thread, and the
   message itself is redrawn with `chat.update`; the first one over the escalation threshold
   pings the configured user group (or @here), once;
-- spike alerts get a message of their own; operations alerts go to the ops channel.
+- spike alerts get a message of their own, unless an incident of the brand is under way
+  (a spike message within alerting.incident.hours): then they go into that one's thread;
+- while an incident is under way, its complaints (of alerting.incident.category, or any;
+  on the support route; not escalations) go into the incident message's thread, not the
+  channel;
+- a customer's follow-up to the brand's reply goes into the original post's thread, and the
+  original is redrawn ("answered by @handle after N min");
+- operations alerts go to the ops channel.
 Every message carries the alert id as Slack message metadata. When an alert comes back
 with attempts > 0 (an earlier try may have reached Slack before a crash or a timeout), the
 sink looks for that id first in its own records, then in the channel's recent history (or
@@ -18,7 +25,7 @@ from __future__ import annotations
 import http.client
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.error import URLError
 from zoneinfo import ZoneInfo
 
@@ -27,7 +34,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from core.clock import Clock
-from monitor.alert_model import Route
+from monitor.alert_model import Level, Route
 from monitor.alerts import AlertView, Delivery, SinkRetryError
 from monitor.config import AppConfig
 from monitor.slack import text
@@ -44,7 +51,7 @@ from monitor.slack.blocks import (
 from monitor.slack.client import make_client
 from monitor.slack.errors import classify
 from monitor.slack.noise import QuietHoursWindow, window_start
-from monitor.slack.render import render_root
+from monitor.slack.render import render_root, render_summary
 from monitor.slack.store import SlackStore
 from storage.models import Alert, SlackMessage
 
@@ -56,6 +63,15 @@ HISTORY_PAGE_SIZE = 200
 HISTORY_SLACK = timedelta(minutes=5)
 RANK = {Severity.VIRAL_RISK: 1, Severity.SECURITY: 1, Severity.ESCALATION: 2}
 NETWORK_ERRORS = (URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError)
+
+
+class Thread(NamedTuple):
+    """Where a message goes when it belongs in another's thread, and why."""
+
+    channel: str
+    ts: str
+    root: SlackMessage
+    follow_up: bool
 
 
 class SlackSink:
@@ -95,6 +111,7 @@ class SlackSink:
             for name, brand in alerting.brands.items()
         }
         self._limit = slack.rate_limit
+        self._incident = alerting.incident
         self._escalation_threshold = alerting.escalation_threshold
         self._quiet = (
             QuietHoursWindow(slack.quiet_hours, ZoneInfo(config.timezone))
@@ -161,8 +178,13 @@ class SlackSink:
 
     def _post_own(self, view: AlertView, channel: str) -> Delivery:
         alert = view.alert
-        message = operations_message(alert) if alert.kind == "operations" else spike_message(alert)
-        posted = self._post(channel, message, alert, kind="alert")
+        if alert.kind == "operations":
+            message = operations_message(alert)
+        else:
+            message = spike_message(alert, card=view.decided())
+        thread = self._thread_for(view, channel)
+        thread_ts = thread.ts if thread is not None else None
+        posted = self._post(channel, message, alert, kind="alert", thread_ts=thread_ts)
         self._store.record(
             kind="alert",
             channel=posted["channel"],
@@ -170,13 +192,69 @@ class SlackSink:
             at=self._clock.now(),
             alert_id=alert.id,
             severity=self._severity(view).value,
+            thread_ts=thread_ts,
         )
+        return Delivery(channel=posted["channel"], ts=posted["ts"])
+
+    def _thread_for(self, view: AlertView, channel: str) -> Thread | None:
+        """The thread this alert's first message belongs in, if any: the original post's
+        when it is a follow-up to the brand's reply, else the brand's incident's when it is
+        one of the incident's complaints (or a later spike of it)."""
+        card, mention = view.decided(), view.mention
+        if card.route is not Route.SUPPORT or card.level is Level.ESCALATION:
+            return None
+        if mention is not None and view.alert.kind != "update":
+            root = self._store.conversation_root(mention)
+            if root is not None and root.channel == channel:
+                return Thread(root.channel, root.thread_ts or root.ts, root, True)
+        if not self._incident.thread or card.brand is None:
+            return None
+        part_of_incident = view.alert.kind == "spike" or (
+            view.alert.kind == "complaint"
+            and mention is not None
+            and self._incident.category in {None, mention.category}
+        )
+        if not part_of_incident:
+            return None
+        since = self._clock.now() - timedelta(hours=self._incident.hours)
+        root = self._store.incident_root(card.brand, channel, since)
+        return None if root is None else Thread(root.channel, root.ts, root, False)
+
+    def _post_in_thread(self, view: AlertView, thread: Thread, severity: Severity) -> Delivery:
+        """The post's own message (with its buttons) inside another message's thread."""
+        assert view.mention is not None
+        alert = view.alert
+        message = mention_message(
+            alert,
+            view.mention,
+            view.author,
+            severity=severity,
+            escalation_threshold=self._escalation_threshold,
+            card=view.decided(),
+        )
+        posted = self._post(thread.channel, message, alert, kind="alert", thread_ts=thread.ts)
+        self._store.record(
+            kind="alert",
+            channel=posted["channel"],
+            ts=posted["ts"],
+            at=self._clock.now(),
+            alert_id=alert.id,
+            mention_id=view.mention.id,
+            severity=severity.value,
+            thread_ts=thread.ts,
+        )
+        if thread.follow_up and thread.root.kind == "alert":
+            self._redraw(thread.root)  # shows that the brand answered
         return Delivery(channel=posted["channel"], ts=posted["ts"])
 
     def _send_for_mention(self, view: AlertView, channel: str) -> Delivery:
         assert view.mention is not None
         severity = self._severity(view)
         root = self._store.root_for_mention(view.mention.id)
+        if root is None:
+            thread = self._thread_for(view, channel)
+            if thread is not None:
+                return self._post_in_thread(view, thread, severity)
         if root is None or (root.kind == "summarised" and severity is Severity.ESCALATION):
             return self._post_root(view, channel, severity)
         if root.kind == "summarised":
@@ -238,7 +316,7 @@ class SlackSink:
             message,
             alert,
             kind="update",
-            thread_ts=root.ts,
+            thread_ts=root.thread_ts or root.ts,
             escalated=ping is not None,
         )
         if RANK.get(severity, 0) > RANK.get(Severity(root.severity or Severity.COMPLAINT), 0):
@@ -294,14 +372,7 @@ class SlackSink:
         )
 
     def _refresh_summary(self, channel: str, ts: str) -> None:
-        items = [
-            SummaryItem(Severity(m.severity or Severity.COMPLAINT), mention, author, alert)
-            for m, alert, mention, author in self._store.summary_items(channel, ts)
-            if alert is not None
-        ]
-        message = summary_message(
-            items, limit=self._limit.max_messages, minutes=self._limit.per_minutes
-        )
+        message = render_summary(self._store, channel, ts, limit=self._limit)
         self._client.chat_update(channel=channel, ts=ts, **message.payload())
 
     # -- talking to Slack -----------------------------------------------------------------
@@ -355,7 +426,7 @@ class SlackSink:
             if known.kind == "summarised":
                 self._refresh_summary(known.channel, known.ts)
             return Delivery(channel=known.channel, ts=known.ts)
-        found = self._search(channel, alert)
+        found = self._search(channel, view)
         if found is None:
             return None
         ts, payload = found
@@ -376,6 +447,7 @@ class SlackSink:
                 mention_id=alert.mention_id,
                 severity=severity.value,
                 escalated=bool(payload.get("escalated")),
+                thread_ts=payload.get("thread_ts"),
             )
         elif kind == "update" and payload.get("escalated") and alert.mention_id:
             root = self._store.root_for_mention(alert.mention_id)
@@ -383,17 +455,27 @@ class SlackSink:
                 self._store.mark_escalated(root.id, at=now, severity=severity.value)
         return Delivery(channel=channel, ts=ts)
 
-    def _search(self, channel: str, alert: Alert) -> tuple[str, dict[str, Any]] | None:
-        """(ts, metadata payload) of the message carrying this alert's id, if Slack has one."""
+    def _search(self, channel: str, view: AlertView) -> tuple[str, dict[str, Any]] | None:
+        """(ts, metadata payload) of the message carrying this alert's id, if Slack has one:
+        in the channel, or in the thread the alert would have gone to."""
+        alert = view.alert
         oldest = f"{(alert.created_at - HISTORY_SLACK).timestamp():.6f}"
         found = self._scan(
             self._client.conversations_history, alert.id, channel=channel, oldest=oldest
         )
-        if found is None and alert.kind == "update" and alert.mention_id:
+        threads: list[tuple[str, str]] = []
+        if alert.kind == "update" and alert.mention_id:
             root = self._store.root_for_mention(alert.mention_id)
             if root is not None and root.kind == "alert":
+                threads.append((root.channel, root.thread_ts or root.ts))
+        else:
+            thread = self._thread_for(view, channel)
+            if thread is not None:
+                threads.append((thread.channel, thread.ts))
+        for thread_channel, ts in threads:
+            if found is None:
                 found = self._scan(
-                    self._client.conversations_replies, alert.id, channel=root.channel, ts=root.ts
+                    self._client.conversations_replies, alert.id, channel=thread_channel, ts=ts
                 )
         return found
 
@@ -410,7 +492,12 @@ class SlackSink:
                 if metadata.get("event_type") == EVENT_TYPE and str(payload.get("alert_id")) == str(
                     alert_id
                 ):
-                    return str(message["ts"]), payload
+                    thread_ts = message.get("thread_ts")
+                    in_thread = thread_ts and thread_ts != message["ts"]
+                    return str(message["ts"]), {
+                        **payload,
+                        "thread_ts": thread_ts if in_thread else None,
+                    }
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None

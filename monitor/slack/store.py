@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from monitor.alert_model import Answered, minutes_between
 from storage.models import Alert, AlertAction, Author, Mention, MentionLabel, SlackMessage
 from storage.repository import Repository
 
@@ -36,6 +37,56 @@ class SlackStore:
                 .order_by(SlackMessage.id.desc())
                 .limit(1)
             ).first()
+
+    def incident_root(self, brand: str, channel: str, since: datetime) -> SlackMessage | None:
+        """The brand's incident message in `channel`: its newest top-level spike message
+        posted since `since`."""
+        with self.sessions() as session:
+            return session.scalars(
+                select(SlackMessage)
+                .join(Alert, Alert.id == SlackMessage.alert_id)
+                .where(
+                    Alert.kind == "spike",
+                    Alert.brand == brand,
+                    SlackMessage.channel == channel,
+                    SlackMessage.kind == "alert",
+                    SlackMessage.thread_ts.is_(None),
+                    SlackMessage.posted_at >= since,
+                )
+                .order_by(SlackMessage.id.desc())
+                .limit(1)
+            ).first()
+
+    def conversation_root(self, mention: Mention) -> SlackMessage | None:
+        """When `mention` answers the brand's reply to a post that has a message: that
+        message (the customer's follow-up belongs in its thread)."""
+        if not mention.in_reply_to:
+            return None
+        brand_reply, original = aliased(Mention), aliased(Mention)
+        with self.sessions() as session:
+            found = session.scalar(
+                select(original.id)
+                .join(
+                    brand_reply,
+                    (brand_reply.network == original.network)
+                    & (brand_reply.in_reply_to == original.native_id),
+                )
+                .where(
+                    brand_reply.network == mention.network,
+                    brand_reply.native_id == mention.in_reply_to,
+                    brand_reply.from_brand.is_(True),
+                    original.id != mention.id,
+                )
+                .limit(1)
+            )
+        return self.root_for_mention(found) if found is not None else None
+
+    def answered(self, mention: Mention) -> Answered | None:
+        """Whether and how fast the brand answered the post (its first reply)."""
+        found = self._repository.brand_answer(mention.network, mention.native_id)
+        if found is None:
+            return None
+        return Answered(found[0], minutes_between(mention.created_at, found[1]))
 
     def for_alert(self, alert_id: int) -> SlackMessage | None:
         with self.sessions() as session:
@@ -67,6 +118,7 @@ class SlackStore:
                     .where(
                         SlackMessage.channel == channel,
                         SlackMessage.kind.in_(POSTED_KINDS),
+                        SlackMessage.thread_ts.is_(None),
                         SlackMessage.posted_at >= since,
                     )
                 )
@@ -142,12 +194,14 @@ class SlackStore:
         mention_id: int | None = None,
         severity: str | None = None,
         escalated: bool = False,
+        thread_ts: str | None = None,
     ) -> SlackMessage:
         with self.sessions.begin() as session:
             message = SlackMessage(
                 kind=kind,
                 channel=channel,
                 ts=ts,
+                thread_ts=thread_ts,
                 posted_at=at,
                 alert_id=alert_id,
                 mention_id=mention_id,
