@@ -102,7 +102,7 @@ def fit_adjustment(
         error = 1.0 / (1.0 + np.exp(-z)) - y
         grad_w = np.bincount(rows, weights=values * error[owner], minlength=width) / n
         grad_w += (PRIOR_STRENGTH / n) * weights
-        grad_b = float(error.mean())
+        grad_b = float(error.mean()) + (PRIOR_STRENGTH / n) * bias  # the bias too: no blanket shift
         m_w = 0.9 * m_w + 0.1 * grad_w
         v_w = 0.999 * v_w + 0.001 * grad_w**2
         m_b = 0.9 * m_b + 0.1 * grad_b
