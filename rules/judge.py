@@ -13,19 +13,19 @@ two or three pieces of evidence that moved it most, in words a support agent can
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import yaml
 
-from rules.brand_model import Adjustment, complaint_logit
+from rules.brand_model import Adjustment
 from rules.complaint import ComplaintRules, Evidence, default_rules
 from rules.language import Language, detect_language
-from rules.model import Encoded, IntentModel, shipped_model
+from rules.model import Encoded, IntentModel, Scored, shipped_model
 from rules.phrases import PhraseMatcher
 from rules.settings import RuleOverrides
 
@@ -210,18 +210,14 @@ class Judge:
             for p in pending
         ]
         scored = model.score(encoded)
-        adjustment = self.adjustment
-        adjusted = [
-            self._adjusted(logits, code, adjustment, p.evidence)
-            for logits, code, p in zip(scored.logits, encoded, pending, strict=True)
-        ]
+        probabilities = self._intents(scored, encoded, pending)
         # Category, severity and risks are read only where a complaint is possible.
         bar = self.threshold * RISK_MARGIN
-        likely = [i for i, a in enumerate(adjusted) if self._complaint(a) >= bar or self._overrides]
-        heads = scored.all_heads(likely)
+        likely = [i for i, p in enumerate(probabilities) if p["complaint"] >= bar]
+        heads = scored.all_heads(range(len(pending)) if self._overrides else likely)
         decided = [
-            self._decide(p, a, heads.get(i))
-            for i, (p, a) in enumerate(zip(pending, adjusted, strict=True))
+            self._decide(p, probs, heads.get(i))
+            for i, (p, probs) in enumerate(zip(pending, probabilities, strict=True))
         ]
         pushes = model.contributions(
             "intent",
@@ -236,43 +232,33 @@ class Judge:
             verdicts[p.index] = verdict._replace(reasons=tuple(reasons))
         return verdicts  # type: ignore[return-value]
 
-    def _adjusted(
-        self,
-        logits: list[float],
-        encoded: Encoded,
-        adjustment: Adjustment | None,
-        evidence: Evidence | None,
-    ) -> tuple[list[float], float | None]:
-        """The post's scores, and its complaint logit with the rules' prior and the brand's
-        correction added (None when neither applies: the model's own)."""
-        if adjustment is None and evidence is None:
-            return logits, None
-        logit = complaint_logit(self.model, logits)
-        if evidence is not None:
-            logit += rule_prior(evidence)
-        if adjustment is not None:
-            logit += adjustment.logit(*encoded)
-        return logits, logit
-
-    def _complaint(self, scores: tuple[list[float], float | None]) -> float:
-        logits, brand_logit = scores
-        if brand_logit is not None:
-            return 1.0 / (1.0 + math.exp(-max(min(brand_logit, 60.0), -60.0)))
-        return self.model.probabilities("intent", logits)["complaint"]
+    def _intents(
+        self, scored: Scored, encoded: Sequence[Encoded], pending: Sequence[_Pending]
+    ) -> list[dict[str, float]]:
+        """Each post's intent probabilities, with the English rules' prior and the brand's
+        correction added to the complaint logit (for the whole batch at once)."""
+        model = self.model
+        classes = model.heads["intent"].classes
+        k = classes.index("complaint")
+        logits = np.asarray(scored.logits, dtype=np.float64)
+        exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = exps / exps.sum(axis=1, keepdims=True)
+        shift = np.array([rule_prior(p.evidence) if p.evidence else 0.0 for p in pending])
+        if self.adjustment is not None:
+            shift += np.array([self.adjustment.logit(*code) for code in encoded])
+        if shift.any():
+            complaint = np.clip(probs[:, k], 1e-12, 1 - 1e-12)
+            moved = 1.0 / (1.0 + np.exp(-(np.log(complaint / (1 - complaint)) + shift)))
+            probs *= ((1 - moved) / (1 - complaint))[:, None]
+            probs[:, k] = moved
+        return [dict(zip(classes, row, strict=True)) for row in probs.tolist()]
 
     def _decide(
-        self,
-        post: _Pending,
-        scores: tuple[list[float], float | None],
-        heads: list[float] | None,
+        self, post: _Pending, probabilities: dict[str, float], heads: list[float] | None
     ) -> Verdict:
-        """The verdict from the model's scores (`heads`: every head's, when a complaint is
-        possible); reasons from the evidence are added after."""
+        """The verdict from the intent probabilities (`heads`: every head's scores, when a
+        complaint is possible); reasons from the evidence are added after."""
         model, text, evidence = self.model, post.text, post.evidence
-        logits, brand_logit = scores
-        probabilities = model.probabilities("intent", logits)
-        if brand_logit is not None:  # the rules' prior and the brand's labels move it
-            probabilities = _with_complaint(probabilities, brand_logit)
         score = probabilities["complaint"]
         forced, ignored = self._override(text)
         risks: tuple[str, ...] = ()
@@ -390,14 +376,6 @@ def rule_prior(evidence: Evidence) -> float:
     it away.
     """
     return RULE_PRIOR * (evidence.score - RULE_LINE)
-
-
-def _with_complaint(probabilities: dict[str, float], logit: float) -> dict[str, float]:
-    """The intents with the complaint probability set from `logit`, the rest rescaled."""
-    complaint = 1.0 / (1.0 + math.exp(-max(min(logit, 60.0), -60.0)))
-    rest = 1.0 - probabilities["complaint"]
-    scale = (1.0 - complaint) / rest if rest > 0 else 0.0
-    return {k: complaint if k == "complaint" else p * scale for k, p in probabilities.items()}
 
 
 def _rival(verdict: Verdict) -> str:
