@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core.billing import ReadLedger
 from core.records import Engagement, Post
 from core.settings import SourceBase
 
@@ -46,6 +47,9 @@ class Connector(abc.ABC):
     def refresh_engagement(self, native_ids: Sequence[str]) -> dict[str, Engagement]:
         """Current engagement of known posts; ids the network no longer has are left out."""
         return {}
+
+    def bill_reads_to(self, ledger: ReadLedger) -> None:  # noqa: B027 - optional hook
+        """Where a network that charges per post read records its reads (others ignore it)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release network resources."""
