@@ -22,12 +22,15 @@ class FetchResult:
     """A batch of new posts and the cursor to store once the batch is committed.
 
     `quota_remaining` is the API's own count of requests left, when it tells (for health).
+    `addressed` holds the ids of posts written to the source's brand where it lives (comments
+    on its own YouTube channel or Facebook Page): they are its mentions without naming it.
     """
 
     posts: list[Post]
     cursor: str | None
     quota_remaining: int | None = None
     skipped: int = 0
+    addressed: frozenset[str] = frozenset()
 
 
 class Connector(abc.ABC):

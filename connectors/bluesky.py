@@ -227,8 +227,8 @@ def _to_post(event: dict[str, Any], commit: dict[str, Any]) -> Post:
         author=Author(native_id=did, handle=did),
         url=f"https://bsky.app/profile/{did}/post/{rkey}",
         lang=str(langs[0]) if isinstance(langs, list) and langs else None,
-        in_reply_to=_id_of(parent),
-        conversation_id=_id_of(root),
+        in_reply_to=native_id_of(parent),
+        conversation_id=native_id_of(root),
     )
 
 
@@ -238,7 +238,7 @@ def _native_id(did: str, rkey: str) -> str:
     return value if len(value) <= MAX_ID else "h:" + hashlib.sha256(value.encode()).hexdigest()[:40]
 
 
-def _id_of(uri: Any) -> str | None:
+def native_id_of(uri: Any) -> str | None:
     """The native id of an `at://did/app.bsky.feed.post/rkey` URI."""
     if not isinstance(uri, str) or not uri.startswith("at://"):
         return None
