@@ -499,7 +499,7 @@ def fixed_costs(watched: list[BrandConfig], feeds: int) -> list[tuple[str, int, 
     return [
         ("x", empty_poll(x, serve), x_floor),
         ("hackernews", empty_poll(hn, serve), len(terms)),  # no OR across quoted phrases
-        # a tag timeline takes up to 4 more tags with any[]
+        # a tag timeline's any[] filter would carry more tags (4 assumed; not used yet)
         ("mastodon", empty_poll(mastodon, serve), feeds * -(-len(terms) // 5)),
         ("rss", empty_poll(rss, serve), feeds),  # each an If-None-Match answered by 304
     ]
@@ -576,7 +576,10 @@ def main() -> None:
             print(f"{count:8} {feeds:>6} {cells}")
     print("stored: mentions of the burst read within 100 polls (of --mentions)")
     print("x: one query per brand (the floor packs every brand's terms into 512-character ORs);")
-    print("mastodon: one tag timeline per term per instance (floor: any[] carries 4 more tags)")
+    print(
+        "mastodon: one tag timeline per term per instance (floor: a timeline's any[] taking"
+        " 4 more tags, Mastodon's documented tag filter; not used yet)"
+    )
 
 
 if __name__ == "__main__":
