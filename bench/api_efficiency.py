@@ -380,10 +380,13 @@ def bluesky_search_burst(mentions: int) -> Burst:
         connector = harness.connector()
         cursor = connector.fetch_new(None).cursor
         count = Counter(api)
-        harness.publish([harness.new_item(n, minutes=n + 1) for n in range(mentions)])
+        items = [harness.new_item(n, minutes=n + 1) for n in range(mentions)]
+        harness.publish(items)
         _, got = poll_until(connector, cursor, mentions)
         ingest = per_1000(count.take(), got)
-    return Burst("bluesky_search", got, ingest, None, 1000 / 100, None)
+        refreshed = connector.refresh_engagement(sorted(harness.expected_ids(items)))
+        refresh = per_1000(count.take(), len(refreshed))
+    return Burst("bluesky_search", got, ingest, refresh, 1000 / 100, 1000 / 25)
 
 
 def hackernews_burst(mentions: int) -> Burst:

@@ -171,7 +171,7 @@ class BlueskyConnector(Connector):
 
     def refresh_engagement(self, native_ids: Sequence[str]) -> dict[str, Engagement]:
         """Counts from the public AppView, 25 posts a request."""
-        uris = {_uri(i): i for i in dict.fromkeys(native_ids) if "/" in i}
+        uris = {post_uri(i): i for i in dict.fromkeys(native_ids) if "/" in i}
         found: dict[str, Engagement] = {}
         chunks = list(uris)
         for start in range(0, len(chunks), LOOKUP_SIZE):
@@ -246,7 +246,7 @@ def native_id_of(uri: Any) -> str | None:
     return _native_id(did, rkey) if rkey else None
 
 
-def _uri(native_id: str) -> str:
+def post_uri(native_id: str) -> str:
     did, _, rkey = native_id.rpartition("/")
     return f"at://{did}/{POST}/{rkey}"
 

@@ -11,7 +11,8 @@ Why it is built this way:
   poll stops at the page cap, the unread range is kept (`until` the oldest post read) and
   read on the next poll, so a burst is finished later, not lost.
 - Posts get the same `did/rkey` ids as Jetstream's, so a post both sources read is stored
-  once; counts come with the search results (`likeCount`, ...).
+  once; counts come with the search results (`likeCount`, ...) and are read back with
+  `getPosts`, 25 a request.
 - Plain HTTP (requests), not the atproto SDK: two XRPC calls of JSON.
 """
 
@@ -28,7 +29,7 @@ from pydantic import Field, SecretStr
 
 from connectors import http
 from connectors.base import Connector, FetchResult
-from connectors.bluesky import engagement, native_id_of
+from connectors.bluesky import LOOKUP_SIZE, engagement, native_id_of, post_uri
 from connectors.cursor import load_json_cursor
 from connectors.errors import FatalSourceError, RetriableSourceError
 from core.clock import Clock
@@ -202,8 +203,26 @@ class BlueskySearchConnector(Connector):
         return self._token[0]
 
     def refresh_engagement(self, native_ids: Sequence[str]) -> dict[str, Engagement]:
-        """Left to the Jetstream source's public getPosts (one network, one refresher)."""
-        return {}
+        """Counts from `app.bsky.feed.getPosts` through the account's PDS, 25 a request."""
+        uris = {post_uri(i): i for i in dict.fromkeys(native_ids) if "/" in i}
+        chunks = list(uris)
+        found: dict[str, Engagement] = {}
+        for start in range(0, len(chunks), LOOKUP_SIZE):
+            response = http.get(
+                self._session,
+                f"{self._config.service_url.rstrip('/')}/xrpc/app.bsky.feed.getPosts",
+                network=self.network,
+                timeout=self._config.timeout_seconds,
+                params={"uris": chunks[start : start + LOOKUP_SIZE]},
+                headers={"Authorization": f"Bearer {self._login()}"},
+                credential=CREDENTIAL,
+                now=self._clock.now(),
+            )
+            views = _json(response).get("posts")
+            for view in views if isinstance(views, list) else []:
+                if isinstance(view, dict) and view.get("uri") in uris:
+                    found[uris[view["uri"]]] = engagement(view)
+        return found
 
     def close(self) -> None:
         self._session.close()

@@ -47,6 +47,11 @@ class SearchHarness:
         self.clock = FixedClock(datetime(2025, 5, 19, 18, 0, tzinfo=UTC))
         api.add("POST", LOGIN, Reply(200, recorded("repo_auth_direct.yml")), repeat=True)
         api.add("GET", SEARCH, self._search, repeat=True)
+        api.add("GET", "/xrpc/app.bsky.feed.getPosts", self._get_posts, repeat=True)
+
+    def _get_posts(self, request: Recorded) -> Reply:
+        wanted = set(request.query.get("uris", []))
+        return Reply(200, {"posts": [v for v in self.views if v["uri"] in wanted]})
 
     def _search(self, request: Recorded) -> Reply:
         since, until = request.param("since"), request.param("until")
@@ -190,3 +195,14 @@ def test_no_app_password_is_a_start_up_error() -> None:
     config = BlueskySearchSourceConfig(type="bluesky_search", identifier="me.bsky.social")
     with pytest.raises(FatalSourceError):
         BlueskySearchConnector(config, [], clock=FixedClock(datetime(2025, 1, 1, tzinfo=UTC)))
+
+
+def test_engagement_is_read_back_25_posts_a_request(harness: SearchHarness) -> None:
+    items = [harness.new_item(n) for n in range(30)]
+    harness.publish(items)
+    ids = sorted(harness.expected_ids(items))
+    found = harness.connector().refresh_engagement(ids)
+    assert found == {i: Engagement(likes=4, reposts=1, replies=2) for i in ids}
+    lookups = [r for r in harness.api.requests if r.path.endswith("getPosts")]
+    assert [len(r.query["uris"]) for r in lookups] == [25, 5]
+    assert lookups[0].headers["Authorization"] == "Bearer "
