@@ -1,4 +1,5 @@
-"""API requests per 1,000 mentions ingested and per 1,000 engagement refreshes, X and Reddit.
+"""API requests (and X's billable reads) per 1,000 mentions stored and per 1,000 engagement
+refreshes, per source, and what one poll costs before it finds anything.
 
     python bench/api_efficiency.py [--mentions 1000] [--per-poll 25]
 
@@ -12,7 +13,15 @@ of 10 per 1,000 (100 items a request).
 Scenarios: "burst" (all mentions arrive between two polls; polls repeat until every one is
 ingested) and "steady" (`--per-poll` new mentions before each poll: the cost is then set by
 the polling cadence, one search per poll, rather than by the connector). Every Reddit author
-is distinct, the worst case for karma lookups.
+is distinct, the worst case for karma lookups. X's billable post reads (a post read again
+the same UTC day is not billed again) are counted by the connector's read ledger; the best
+possible is 1,000 per 1,000 (each post read once).
+
+The second table runs Mastodon, Bluesky search, Hacker News, YouTube and Facebook against the
+local servers of their tests (which page as the real APIs do) for the same burst, beside the
+floor set by each API's largest page. The third counts the requests of a poll that finds
+nothing, the fixed cost paid every interval, for 1, 3 and 10 brands of two terms and 1 and 5
+feeds or instances, beside the fewest requests the API allows for the same question.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import tweepy
 from connectors.base import Connector
 from connectors.reddit import RedditConnector, RedditSourceConfig
 from connectors.x import TWITTER_EPOCH_MS, XConnector, XSourceConfig, _HostSession
+from core.billing import MemoryLedger
 from core.clock import FixedClock
 from monitor.config import BrandConfig
 from tests.recorded_api import Recorded, RecordedAPI, Reply
@@ -50,6 +60,9 @@ class Figures:
     refresh: float
     naive_ingest: float
     naive_refresh: float
+    reads: float = float("nan")  # billable post reads per 1,000 stored (X)
+    refresh_reads: float = float("nan")
+    naive_reads: float = float("nan")
 
 
 def per_1000(requests_made: int, items: int) -> float:
@@ -227,17 +240,31 @@ def x_figures(mentions: int, per_poll: int, max_pages: int) -> Figures:
     fake = FakeX(NOW.timestamp() - 3 * 3600)
     with RecordedAPI() as api:
         fake.serve(api)
-        config = XSourceConfig(type="x", bearer_token="t", base_url=api.url, max_pages=max_pages)
+        config = XSourceConfig(
+            type="x",
+            bearer_token="t",
+            base_url=api.url,
+            max_pages=max_pages,
+            daily_budget_usd=1e6,  # the bench counts reads; a budget would stop it
+        )
         x = XConnector(config, [BRAND], clock=FixedClock(NOW))
         (first,) = fake.post(1)
         cursor = x.fetch_new(None).cursor
         count = Counter(api)
+        ledger = MemoryLedger()
+        x.bill_reads_to(ledger)
+        day = NOW.date()
 
         ids = fake.post(mentions)
         cursor, got = poll_until(x, cursor, mentions)
         burst = per_1000(count.take(), got)
+        reads = per_1000(ledger.count(day, day), got)
+        refresh_ledger = MemoryLedger()  # refreshes come on later days: billed again
+        x.bill_reads_to(refresh_ledger)
         refreshed = x.refresh_engagement(ids)
         refresh = per_1000(count.take(), len(refreshed))
+        refresh_reads = per_1000(refresh_ledger.count(day, day), len(refreshed))
+        x.bill_reads_to(ledger)
 
         naive = tweepy.Client(bearer_token="t")  # library defaults: 10 results a page
         naive.session = _HostSession(api.url, 20)
@@ -246,13 +273,21 @@ def x_figures(mentions: int, per_poll: int, max_pages: int) -> Figures:
         )
         naive_got = sum(len(page.data or []) for page in pages)
         naive_ingest = per_1000(count.take(), naive_got)
+        naive_reads = per_1000(naive_got, naive_got)  # each post read once, billed once
         for tid in ids:
             naive.get_tweet(tid, tweet_fields=["public_metrics"])
         naive_refresh = per_1000(count.take(), len(ids))
 
         steady_got = steady(x, cursor, fake.post, mentions, per_poll)
         return Figures(
-            burst, per_1000(count.take(), steady_got), refresh, naive_ingest, naive_refresh
+            burst,
+            per_1000(count.take(), steady_got),
+            refresh,
+            naive_ingest,
+            naive_refresh,
+            reads,
+            refresh_reads,
+            naive_reads,
         )
 
 
@@ -303,6 +338,176 @@ def reddit_figures(mentions: int, per_poll: int, max_pages: int) -> Figures:
         )
 
 
+# -- the keyless and app-password sources -----------------------------------------------------
+
+
+@dataclass
+class Burst:
+    """Requests per 1,000 for one source, beside the floor its API's page sizes allow."""
+
+    source: str
+    stored: int
+    ingest: float
+    refresh: float | None
+    ingest_floor: float
+    refresh_floor: float | None
+
+
+def mastodon_burst(mentions: int) -> Burst:
+    from tests.test_connector_mastodon import MastodonHarness
+
+    with RecordedAPI() as api:
+        harness = MastodonHarness(api)
+        harness.publish([harness.new_item(0)])
+        connector = harness.connector()
+        cursor = connector.fetch_new(None).cursor
+        count = Counter(api)
+        items = [harness.new_item(n) for n in range(1, mentions + 1)]
+        harness.publish(items)
+        _, got = poll_until(connector, cursor, mentions)
+        ingest = per_1000(count.take(), got)
+        ids = sorted(harness.expected_ids(items))
+        refreshed = connector.refresh_engagement(ids)
+        refresh = per_1000(count.take(), len(refreshed))
+    return Burst("mastodon", got, ingest, refresh, 1000 / 40, 1000 / 20)
+
+
+def bluesky_search_burst(mentions: int) -> Burst:
+    from tests.test_connector_bluesky_search import SearchHarness
+
+    with RecordedAPI() as api:
+        harness = SearchHarness(api)
+        connector = harness.connector()
+        cursor = connector.fetch_new(None).cursor
+        count = Counter(api)
+        items = [harness.new_item(n, minutes=n + 1) for n in range(mentions)]
+        harness.publish(items)
+        _, got = poll_until(connector, cursor, mentions)
+        ingest = per_1000(count.take(), got)
+        refreshed = connector.refresh_engagement(sorted(harness.expected_ids(items)))
+        refresh = per_1000(count.take(), len(refreshed))
+    return Burst("bluesky_search", got, ingest, refresh, 1000 / 100, 1000 / 25)
+
+
+def hackernews_burst(mentions: int) -> Burst:
+    from tests.test_connector_hackernews import HackerNewsHarness
+
+    with RecordedAPI() as api:
+        harness = HackerNewsHarness(api)
+        connector = harness.connector()
+        cursor = connector.fetch_new(None).cursor
+        count = Counter(api)
+        harness.publish([harness.new_item(n) for n in range(mentions)])
+        _, got = poll_until(connector, cursor, mentions)
+        ingest = per_1000(count.take(), got)
+    return Burst("hackernews", got, ingest, None, 1000 / 100, None)
+
+
+def youtube_burst(mentions: int) -> Burst:
+    from tests.test_connector_youtube import YouTubeHarness
+
+    with RecordedAPI() as api:
+        harness = YouTubeHarness(api)
+        connector = harness.connector()
+        cursor = connector.fetch_new(None).cursor
+        count = Counter(api)
+        items = [harness.new_item(n) for n in range(mentions)]
+        harness.publish(items)
+        _, got = poll_until(connector, cursor, mentions)
+        ingest = per_1000(count.take(), got)
+        refreshed = connector.refresh_engagement(sorted(harness.expected_ids(items)))
+        refresh = per_1000(count.take(), len(refreshed))
+    return Burst("youtube", got, ingest, refresh, 1000 / 100, 1000 / 50)
+
+
+def facebook_burst(mentions: int) -> Burst:
+    from tests.test_connector_facebook import FacebookHarness
+
+    with RecordedAPI() as api:
+        harness = FacebookHarness(api)
+        connector = harness.connector()
+        harness.publish([])
+        cursor = connector.fetch_new(None).cursor
+        count = Counter(api)
+        items = [harness.new_item(n) for n in range(mentions)]
+        harness.publish(items)
+        _, got = poll_until(connector, cursor, mentions)
+        ingest = per_1000(count.take(), got)
+        refreshed = connector.refresh_engagement(sorted(harness.expected_ids(items)))
+        refresh = per_1000(count.take(), len(refreshed))
+    return Burst("facebook", got, ingest, refresh, 1000 / 100, 1000 / 50)
+
+
+# -- the fixed cost of a poll ------------------------------------------------------------------
+
+
+def brands(count: int) -> list[BrandConfig]:
+    return [
+        BrandConfig(name=f"Brand{n}", terms=[f"brand{n}", f"brand{n}app"]) for n in range(count)
+    ]
+
+
+def empty_poll(
+    make: Callable[[RecordedAPI], Connector], serve: Callable[[RecordedAPI], None]
+) -> int:
+    """Requests of the second poll of an empty source (the first may log in or look back)."""
+    with RecordedAPI() as api:
+        serve(api)
+        connector = make(api)
+        cursor = connector.fetch_new(None).cursor
+        count = Counter(api)
+        connector.fetch_new(cursor)
+        return count.take()
+
+
+def fixed_costs(watched: list[BrandConfig], feeds: int) -> list[tuple[str, int, int]]:
+    """(source, requests of an empty poll, fewest the API allows) for these brands and feeds."""
+    from connectors.hackernews import HackerNewsConnector, HackerNewsSourceConfig
+    from connectors.mastodon import MastodonConnector, MastodonSourceConfig
+    from connectors.rss import RssConnector, RssSourceConfig
+    from connectors.x_query import brand_queries
+
+    clock = FixedClock(NOW)
+    terms = [t for b in watched for t in b.terms]
+    empty_x = {"data": [], "meta": {"result_count": 0}}
+    x_floor = len(
+        brand_queries(BrandConfig(name="all", terms=terms), include_retweets=False, limit=512)
+    )
+
+    def x(api: RecordedAPI) -> Connector:
+        config = XSourceConfig(type="x", bearer_token="t", base_url=api.url)
+        return XConnector(config, watched, clock=clock)
+
+    def hn(api: RecordedAPI) -> Connector:
+        config = HackerNewsSourceConfig(type="hackernews", base_url=api.url)
+        return HackerNewsConnector(config, watched, clock=clock)
+
+    def mastodon(api: RecordedAPI) -> Connector:
+        instances = [f"{api.url}/i{n}" for n in range(feeds)]
+        config = MastodonSourceConfig(type="mastodon", instances=instances)
+        return MastodonConnector(config, watched, clock=clock)
+
+    def rss(api: RecordedAPI) -> Connector:
+        config = RssSourceConfig(type="rss", feeds=[f"{api.url}/feed{n}" for n in range(feeds)])
+        return RssConnector(config, watched, clock=clock)
+
+    atom = '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title></feed>'
+
+    def serve(api: RecordedAPI) -> None:
+        api.add("GET", "/2/tweets/search/recent", Reply(200, empty_x), repeat=True)
+        api.add("GET", "/search_by_date", Reply(200, {"hits": [], "nbPages": 0}), repeat=True)
+        api.add("GET", re.compile(r"/i\d+/api/v1/timelines/tag/.+"), Reply(200, []), repeat=True)
+        api.add("GET", re.compile(r"/feed\d+"), Reply(200, atom, {"ETag": '"1"'}), repeat=True)
+
+    return [
+        ("x", empty_poll(x, serve), x_floor),
+        ("hackernews", empty_poll(hn, serve), len(terms)),  # no OR across quoted phrases
+        # a tag timeline's any[] filter would carry more tags (4 assumed; not used yet)
+        ("mastodon", empty_poll(mastodon, serve), feeds * -(-len(terms) // 5)),
+        ("rss", empty_poll(rss, serve), feeds),  # each an If-None-Match answered by 304
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mentions", type=int, default=1000)
@@ -322,9 +527,12 @@ def main() -> None:
         "burst/floor",
     )
     print("{:8} {:>9} {:>7} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>11}".format(*header))
+    billed: list[tuple[int, Figures]] = []
     for name, measure in (("x", x_figures), ("reddit", reddit_figures)):
         for max_pages in (5, 10):
             f = measure(args.mentions, args.per_poll, max_pages)
+            if name == "x":
+                billed.append((max_pages, f))
             print(
                 f"{name:8} {max_pages:>9} {f.burst:>7.1f} {f.steady:>7.1f} {f.refresh:>8.1f} "
                 f"{f.naive_ingest:>9.1f} {f.naive_refresh:>9.1f} "
@@ -332,6 +540,49 @@ def main() -> None:
                 f"{f.burst / FLOOR:>11.2f}"
             )
     print(f"steady: {args.per_poll} new mentions before each poll; burst: all at once")
+    print()
+    print("X billable post reads per 1,000 (best possible 1,000: each post read once)")
+    print("{:>9} {:>12} {:>14} {:>12}".format("max_pages", "per stored", "per refreshed", "naive"))
+    for max_pages, f in billed:
+        print(f"{max_pages:>9} {f.reads:>12.0f} {f.refresh_reads:>14.0f} {f.naive_reads:>12.0f}")
+    print()
+    print(f"requests per 1,000, burst of {args.mentions} (floor: the API's largest page)")
+    print(
+        "{:16} {:>7} {:>8} {:>8} {:>9} {:>9}".format(
+            "source", "stored", "per 1k", "floor", "refresh", "floor"
+        )
+    )
+    for burst in (
+        mastodon_burst(args.mentions),
+        bluesky_search_burst(args.mentions),
+        hackernews_burst(args.mentions),
+        youtube_burst(args.mentions),
+        facebook_burst(args.mentions),
+    ):
+        refresh = f"{burst.refresh:>9.1f}" if burst.refresh is not None else f"{'-':>9}"
+        floor = f"{burst.refresh_floor:>9.1f}" if burst.refresh_floor is not None else f"{'-':>9}"
+        print(
+            f"{burst.source:16} {burst.stored:>7} {burst.ingest:>8.1f}"
+            f" {burst.ingest_floor:>8.1f} {refresh} {floor}"
+        )
+    print()
+    print("requests of a poll that finds nothing (fixed cost per interval) / fewest possible")
+    print(
+        "{:8} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10}".format(
+            "brands", "feeds", "x", "hackernews", "mastodon", "rss", ""
+        )
+    )
+    for count in (1, 3, 10):
+        for feeds in (1, 5):
+            costs = fixed_costs(brands(count), feeds)
+            cells = " ".join(f"{f'{made}/{best}':>10}" for _, made, best in costs)
+            print(f"{count:8} {feeds:>6} {cells}")
+    print("stored: mentions of the burst read within 100 polls (of --mentions)")
+    print("x: one query per brand (the floor packs every brand's terms into 512-character ORs);")
+    print(
+        "mastodon: one tag timeline per term per instance (floor: a timeline's any[] taking"
+        " 4 more tags, Mastodon's documented tag filter; not used yet)"
+    )
 
 
 if __name__ == "__main__":

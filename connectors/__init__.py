@@ -10,11 +10,15 @@ from collections.abc import Sequence
 
 from connectors.base import Connector
 from connectors.bluesky import BlueskyConnector
+from connectors.bluesky_search import BlueskySearchConnector
+from connectors.facebook import FacebookConnector
 from connectors.hackernews import HackerNewsConnector
+from connectors.mastodon import MastodonConnector
 from connectors.reddit import RedditConnector
 from connectors.replay import ReplayConnector
 from connectors.rss import RssConnector
 from connectors.x import XConnector
+from connectors.youtube import YouTubeConnector
 from core.clock import Clock
 from core.settings import BrandTerms, SourceBase
 
@@ -25,6 +29,10 @@ CONNECTORS: dict[str, type[Connector]] = {
     "bluesky": BlueskyConnector,
     "hackernews": HackerNewsConnector,
     "rss": RssConnector,
+    "mastodon": MastodonConnector,
+    "bluesky_search": BlueskySearchConnector,
+    "youtube": YouTubeConnector,
+    "facebook": FacebookConnector,
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core.billing import ReadLedger
 from core.records import Engagement, Post
 from core.settings import SourceBase
 
@@ -21,12 +22,15 @@ class FetchResult:
     """A batch of new posts and the cursor to store once the batch is committed.
 
     `quota_remaining` is the API's own count of requests left, when it tells (for health).
+    `addressed` holds the ids of posts written to the source's brand where it lives (comments
+    on its own YouTube channel or Facebook Page): they are its mentions without naming it.
     """
 
     posts: list[Post]
     cursor: str | None
     quota_remaining: int | None = None
     skipped: int = 0
+    addressed: frozenset[str] = frozenset()
 
 
 class Connector(abc.ABC):
@@ -46,6 +50,9 @@ class Connector(abc.ABC):
     def refresh_engagement(self, native_ids: Sequence[str]) -> dict[str, Engagement]:
         """Current engagement of known posts; ids the network no longer has are left out."""
         return {}
+
+    def bill_reads_to(self, ledger: ReadLedger) -> None:  # noqa: B027 - optional hook
+        """Where a network that charges per post read records its reads (others ignore it)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release network resources."""

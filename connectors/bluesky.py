@@ -171,7 +171,7 @@ class BlueskyConnector(Connector):
 
     def refresh_engagement(self, native_ids: Sequence[str]) -> dict[str, Engagement]:
         """Counts from the public AppView, 25 posts a request."""
-        uris = {_uri(i): i for i in dict.fromkeys(native_ids) if "/" in i}
+        uris = {post_uri(i): i for i in dict.fromkeys(native_ids) if "/" in i}
         found: dict[str, Engagement] = {}
         chunks = list(uris)
         for start in range(0, len(chunks), LOOKUP_SIZE):
@@ -227,8 +227,8 @@ def _to_post(event: dict[str, Any], commit: dict[str, Any]) -> Post:
         author=Author(native_id=did, handle=did),
         url=f"https://bsky.app/profile/{did}/post/{rkey}",
         lang=str(langs[0]) if isinstance(langs, list) and langs else None,
-        in_reply_to=_id_of(parent),
-        conversation_id=_id_of(root),
+        in_reply_to=native_id_of(parent),
+        conversation_id=native_id_of(root),
     )
 
 
@@ -238,7 +238,7 @@ def _native_id(did: str, rkey: str) -> str:
     return value if len(value) <= MAX_ID else "h:" + hashlib.sha256(value.encode()).hexdigest()[:40]
 
 
-def _id_of(uri: Any) -> str | None:
+def native_id_of(uri: Any) -> str | None:
     """The native id of an `at://did/app.bsky.feed.post/rkey` URI."""
     if not isinstance(uri, str) or not uri.startswith("at://"):
         return None
@@ -246,7 +246,7 @@ def _id_of(uri: Any) -> str | None:
     return _native_id(did, rkey) if rkey else None
 
 
-def _uri(native_id: str) -> str:
+def post_uri(native_id: str) -> str:
     did, _, rkey = native_id.rpartition("/")
     return f"at://{did}/{POST}/{rkey}"
 

@@ -7,6 +7,8 @@ Skippable record (malformed item): the connector logs it and keeps the rest of t
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class SourceError(Exception):
     """Base class for errors a connector raises out of `fetch_new`/`refresh_engagement`."""
@@ -30,3 +32,11 @@ class FatalSourceError(SourceError):
 
 class SkippableRecordError(SourceError):
     """One record could not be parsed; the rest of the batch is fine."""
+
+
+class BudgetSpentError(RetriableSourceError):
+    """The source spent its daily budget; reading resumes at `resume_at` (next UTC day)."""
+
+    def __init__(self, message: str, *, retry_after: float, resume_at: datetime) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.resume_at = resume_at

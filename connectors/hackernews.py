@@ -6,7 +6,9 @@ Why it is built this way:
   to `max_pages`. No key, no client library: the API is two GET endpoints of plain JSON.
 - The cursor keeps, per term, the newest second seen and the ids seen in that second, and
   asks again from that second (`>=`): a hit indexed late in the same second is not lost and
-  one already stored is not returned twice.
+  one already stored is not returned twice. A poll stopped by `max_pages` keeps the range it
+  did not reach (down to the oldest second read, whose ids it remembers) and reads it first
+  on the next poll, so a burst is finished later, not lost.
 - Engagement (points, comment count) is read back 100 stories a request by their
   `story_<id>` tags; comments carry no public score, so they are left out.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -33,7 +36,32 @@ from core.settings import BrandTerms, SourceBase
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+MAX_GAPS = 20
 ITEM_URL = "https://news.ycombinator.com/item?id="
+
+
+@dataclass
+class _Poll:
+    posts: dict[str, Post] = field(default_factory=dict)
+    skipped: int = 0
+
+
+@dataclass
+class _Run:
+    """What reading one time range of one term produced."""
+
+    pages: int = 0
+    newest: int = 0
+    newest_ids: set[str] = field(default_factory=set)
+    oldest: int | None = None
+    oldest_ids: set[str] = field(default_factory=set)
+    complete: bool = False
+
+
+def _gap(start: Any, start_ids: set[str], run: _Run) -> dict[str, Any]:
+    """The seconds from `start` to the oldest one `run` reached, both included, with the ids
+    already returned at either end (so they are not returned again)."""
+    return {"from": int(start), "to": run.oldest, "ids": sorted(start_ids | run.oldest_ids)}
 
 
 class HackerNewsSourceConfig(SourceBase):
@@ -63,43 +91,74 @@ class HackerNewsConnector(Connector):
 
     def fetch_new(self, cursor: str | None) -> FetchResult:
         state = load_json_cursor(cursor, network=self.network)
-        posts: dict[str, Post] = {}
-        skipped = 0
+        poll = _Poll()
         new_state: dict[str, dict[str, Any]] = {}
         for term in self.terms:
             saved = state.get(term, {})
             since = int(saved.get("since", 0))
             known = set(saved.get("ids", []))
-            newest, newest_ids = since, set(known)
-            for page in range(self._config.max_pages):
-                payload = self._search(term, since, page)
-                hits = payload.get("hits")
-                hits = hits if isinstance(hits, list) else []
-                for hit in hits:
-                    try:
-                        post = _to_post(hit)
-                    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                        skipped += 1
-                        log.warning("hackernews: skipping malformed hit: %s", exc)
-                        continue
-                    if post.native_id in known:
-                        continue
-                    posts.setdefault(post.native_id, post)
-                    second = int(post.created_at.timestamp())
-                    if second > newest:
-                        newest, newest_ids = second, set()
-                    if second == newest:
-                        newest_ids.add(post.native_id)
-                if len(hits) < PAGE_SIZE or page + 1 >= int(payload.get("nbPages") or 0):
-                    break
+            budget = self._config.max_pages
+            gaps: list[dict[str, Any]] = []
+            for gap in [g for g in saved.get("gaps", []) if isinstance(g, dict)]:
+                seen = {*gap.get("ids", [])}
+                run = self._read(term, int(gap["from"]), int(gap["to"]) + 1, seen, budget, poll)
+                budget -= run.pages
+                if not run.complete:
+                    gaps.append(_gap(gap["from"], seen, run))
+            run = self._read(term, since, None, known, budget, poll)
+            if not run.complete and run.oldest is not None:
+                # the seconds between the stored one and the oldest read: read next poll
+                gaps.insert(0, _gap(since, known, run))
+            newest, newest_ids = since, known
+            if run.newest > since:
+                newest, newest_ids = run.newest, run.newest_ids
+            elif run.newest == since:
+                newest_ids = known | run.newest_ids
             new_state[term] = {"since": newest, "ids": sorted(newest_ids)}
+            if gaps:
+                new_state[term]["gaps"] = gaps[:MAX_GAPS]
         return FetchResult(
-            posts=sorted(posts.values(), key=lambda p: (p.created_at, p.native_id)),
+            posts=sorted(poll.posts.values(), key=lambda p: (p.created_at, p.native_id)),
             cursor=json.dumps(new_state, sort_keys=True),
-            skipped=skipped,
+            skipped=poll.skipped,
         )
 
-    def _search(self, term: str, since: int, page: int) -> dict[str, Any]:
+    def _read(
+        self, term: str, since: int, until: int | None, known: set[str], budget: int, poll: _Poll
+    ) -> _Run:
+        """Hits from `since` (inclusive) to `until` (exclusive), newest first, while the
+        page budget lasts."""
+        run = _Run()
+        for page in range(budget):
+            payload = self._search(term, since, until, page)
+            run.pages += 1
+            hits = payload.get("hits")
+            hits = hits if isinstance(hits, list) else []
+            for hit in hits:
+                try:
+                    post = _to_post(hit)
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    poll.skipped += 1
+                    log.warning("hackernews: skipping malformed hit: %s", exc)
+                    continue
+                second = int(post.created_at.timestamp())
+                if run.oldest is None or second < run.oldest:
+                    run.oldest, run.oldest_ids = second, set()
+                if second == run.oldest:
+                    run.oldest_ids.add(post.native_id)
+                if post.native_id in known:
+                    continue
+                poll.posts.setdefault(post.native_id, post)
+                if second > run.newest:
+                    run.newest, run.newest_ids = second, set()
+                if second == run.newest:
+                    run.newest_ids.add(post.native_id)
+            if len(hits) < PAGE_SIZE or page + 1 >= int(payload.get("nbPages") or 0):
+                run.complete = True
+                break
+        return run
+
+    def _search(self, term: str, since: int, until: int | None, page: int) -> dict[str, Any]:
         """One page; a failure after posts were read still fails the poll (nothing is stored
         until the whole batch is, so the cursor never skips the unread pages)."""
         params: dict[str, Any] = {
@@ -108,8 +167,11 @@ class HackerNewsConnector(Connector):
             "hitsPerPage": PAGE_SIZE,
             "page": page,
         }
-        if since:
-            params["numericFilters"] = f"created_at_i>={since}"
+        filters = [f"created_at_i>={since}"] if since else []
+        if until is not None:
+            filters.append(f"created_at_i<{until}")
+        if filters:
+            params["numericFilters"] = ",".join(filters)
         return self._get("search_by_date", params)
 
     def refresh_engagement(self, native_ids: Sequence[str]) -> dict[str, Engagement]:

@@ -35,6 +35,31 @@ def get(
         response = session.get(url, params=params, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
         raise RetriableSourceError(f"{network}: {type(exc).__name__}: {exc}") from None
+    return checked(response, network=network, credential=credential, now=now)
+
+
+def post_json(
+    session: requests.Session,
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    network: str,
+    timeout: float,
+    credential: str | None = None,
+    now: datetime,
+) -> requests.Response:
+    """POST a JSON body (a login); errors as for `get`."""
+    try:
+        response = session.post(url, json=dict(body), timeout=timeout)
+    except requests.RequestException as exc:
+        raise RetriableSourceError(f"{network}: {type(exc).__name__}: {exc}") from None
+    return checked(response, network=network, credential=credential, now=now)
+
+
+def checked(
+    response: requests.Response, *, network: str, credential: str | None, now: datetime
+) -> requests.Response:
+    """The response when it succeeded (2xx, 304); else the `SourceError` its status means."""
     status = response.status_code
     if status < 300 or status == 304:
         return response

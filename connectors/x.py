@@ -8,6 +8,13 @@ Why it is built this way:
   session swaps it for the configured base URL (a local server, a proxy, a compatible API).
 - Nothing here sleeps. When the API says the quota is spent, that endpoint is skipped until
   the reset and the daemon is told how long to wait; only this source waits.
+- X bills every post a response carries (pay-per-use), except a post already read that UTC
+  day. Each response's post ids go to a `ReadLedger`; before each request the day's reads are
+  weighed against `daily_budget_usd`, pages shrink to what is left, and a spent budget stops
+  the source until the next UTC day (`BudgetSpentError`).
+- Retweets and long posts carry truncated `text`: the original comes with the
+  `referenced_tweets.id` expansion and a long post's whole text in `note_tweet`, so the
+  brand named past the cut is still read.
 - The cursor keeps a `since_id` per query and the "gaps" left when a poll hit its page cap,
   filled on later polls with `until_id`, so a burst larger than the cap is not lost.
 """
@@ -28,9 +35,10 @@ from pydantic import Field, SecretStr
 
 from connectors.base import Connector, FetchResult
 from connectors.cursor import load_json_cursor
-from connectors.errors import FatalSourceError, RetriableSourceError
+from connectors.errors import BudgetSpentError, FatalSourceError, RetriableSourceError
 from connectors.ratelimit import RateLimit
 from connectors.x_query import brand_queries
+from core.billing import MemoryLedger, ReadLedger, next_utc_day, utc_day
 from core.clock import Clock
 from core.records import Author, Engagement, Post
 from core.settings import BrandTerms, SourceBase
@@ -47,7 +55,10 @@ TWEET_FIELDS = [
     "author_id",
     "referenced_tweets",
     "in_reply_to_user_id",
+    "note_tweet",
 ]
+EXPANSIONS = ["author_id", "referenced_tweets.id"]
+MIN_PAGE = 10  # recent search refuses max_results below 10
 USER_FIELDS = ["public_metrics", "username", "name", "verified"]
 # Recent search covers seven days; ids older than that are refused, so they are dropped.
 SEARCH_WINDOW = timedelta(days=7) - timedelta(minutes=10)
@@ -126,6 +137,12 @@ class XSourceConfig(SourceBase):
         default=512, ge=64, le=4096, description="the API plan's query limit; longer are split"
     )
     timeout_seconds: float = Field(default=20, gt=0)
+    daily_budget_usd: float = Field(
+        default=5.0, ge=0, description="estimated spend per UTC day at which reading stops"
+    )
+    price_per_read_usd: float = Field(
+        default=0.005, ge=0, description="what X charges per post read (0: not billed)"
+    )
 
 
 class XConnector(Connector):
@@ -160,6 +177,10 @@ class XConnector(Connector):
             )
         )
         self._quota: dict[str, RateLimit] = {"search": RateLimit(), "lookup": RateLimit()}
+        self._ledger: ReadLedger = MemoryLedger()
+
+    def bill_reads_to(self, ledger: ReadLedger) -> None:
+        self._ledger = ledger
 
     # -- fetching -------------------------------------------------------------------------
 
@@ -226,9 +247,9 @@ class XConnector(Connector):
                     since_id=since,
                     until_id=until,
                     next_token=token,
-                    max_results=PAGE_SIZE,
+                    max_results=max(MIN_PAGE, min(PAGE_SIZE, self._reads_left())),
                     tweet_fields=TWEET_FIELDS,
-                    expansions=["author_id"],
+                    expansions=EXPANSIONS,
                     user_fields=USER_FIELDS,
                 )
             except RetriableSourceError as exc:
@@ -264,12 +285,12 @@ class XConnector(Connector):
         """Current metrics, 100 tweets a lookup; deleted tweets are simply absent."""
         ids = list(dict.fromkeys(i for i in native_ids if str(i).isdigit()))
         found: dict[str, Engagement] = {}
-        for start in range(0, len(ids), PAGE_SIZE):
+        start = 0
+        while start < len(ids):
+            batch = ids[start : start + max(1, min(PAGE_SIZE, self._reads_left()))]
+            start += len(batch)
             payload = self._call(
-                "lookup",
-                self._client.get_tweets,
-                ids[start : start + PAGE_SIZE],
-                tweet_fields=["public_metrics"],
+                "lookup", self._client.get_tweets, batch, tweet_fields=["public_metrics"]
             )
             _log_partial_errors(payload)
             for item in _items(payload.get("data")):
@@ -284,9 +305,34 @@ class XConnector(Connector):
 
     # -- HTTP -----------------------------------------------------------------------------
 
+    def _reads_left(self) -> int:
+        """Post reads the day's budget still allows (a large number when reads are free)."""
+        price = self._config.price_per_read_usd
+        if price <= 0:
+            return PAGE_SIZE
+        today = utc_day(self._clock.now())
+        spent = self._ledger.count(today, today) * price
+        return int((self._config.daily_budget_usd - spent) / price + 1e-9)
+
+    def _bill(self, payload: dict[str, Any]) -> None:
+        """Record the posts a response carried, expanded ones included: each is billed."""
+        includes = payload.get("includes")
+        expanded = includes.get("tweets") if isinstance(includes, dict) else None
+        ids = {str(t["id"]) for t in [*_items(payload.get("data")), *_items(expanded)] if "id" in t}
+        if ids:
+            self._ledger.record(utc_day(self._clock.now()), ids)
+
     def _call(self, endpoint: str, method: Callable[..., Any], *args: Any, **params: Any) -> Any:
         """One API call, with every failure turned into the error class that decides next."""
         now = self._clock.now()
+        if self._reads_left() <= 0:
+            resume = next_utc_day(now)
+            raise BudgetSpentError(
+                f"x: daily budget of ${self._config.daily_budget_usd:.2f} spent at "
+                f"${self._config.price_per_read_usd} a post read; resumes {resume:%F} UTC",
+                retry_after=(resume - now).total_seconds(),
+                resume_at=resume,
+            )
         wait = self._quota[endpoint].wait(now)
         if wait is not None:
             raise RetriableSourceError(f"x {endpoint} quota spent", retry_after=wait)
@@ -314,6 +360,7 @@ class XConnector(Connector):
             raise RetriableSourceError(f"x {endpoint}: response is not complete JSON") from None
         if not isinstance(payload, dict):
             raise RetriableSourceError(f"x {endpoint}: response is not a JSON object")
+        self._bill(payload)
         return payload
 
     def _note_quota(self, endpoint: str, headers: Mapping[str, str]) -> None:
@@ -339,11 +386,13 @@ class XConnector(Connector):
         includes = payload.get("includes")
         users_raw = includes.get("users") if isinstance(includes, dict) else None
         users = {str(u["id"]): u for u in _items(users_raw) if "id" in u}
+        tweets_raw = includes.get("tweets") if isinstance(includes, dict) else None
+        referenced = {str(t["id"]): t for t in _items(tweets_raw) if "id" in t}
         posts: list[Post] = []
         skipped = 0
         for item in _items(payload.get("data")):
             try:
-                posts.append(_to_post(item, users))
+                posts.append(_to_post(item, users, referenced))
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 skipped += 1
                 log.warning("x: skipping malformed tweet %r: %s", _safe_id(item), exc)
@@ -353,13 +402,15 @@ class XConnector(Connector):
         return posts, skipped
 
 
-def _to_post(item: dict[str, Any], users: Mapping[str, dict[str, Any]]) -> Post:
+def _to_post(
+    item: dict[str, Any],
+    users: Mapping[str, dict[str, Any]],
+    referenced: Mapping[str, dict[str, Any]],
+) -> Post:
     tweet_id = str(item["id"])
     if not tweet_id.isdigit():
         raise ValueError(f"tweet id {tweet_id!r} is not numeric")
-    text = item["text"]
-    if not isinstance(text, str):
-        raise TypeError("tweet text is not a string")
+    text = _full_text(item, referenced)
     created = item.get("created_at")
     created_at = _parse_time(created) if created is not None else snowflake_time(tweet_id)
     author = _author(item.get("author_id"), users)
@@ -384,6 +435,42 @@ def _to_post(item: dict[str, Any], users: Mapping[str, dict[str, Any]]) -> Post:
         in_reply_to=replied_to,
         conversation_id=str(item["conversation_id"]) if item.get("conversation_id") else None,
     )
+
+
+def _full_text(item: dict[str, Any], referenced: Mapping[str, dict[str, Any]]) -> str:
+    """The whole text: a long post's `note_tweet`, a retweet's original after "RT @user:".
+
+    A retweet's own `text` is the original cut at 140 characters with "…"; when the original
+    came in `includes.tweets`, its full text replaces the cut one.
+    """
+    text = _own_text(item)
+    original_id = next(
+        (
+            str(ref["id"])
+            for ref in item.get("referenced_tweets") or []
+            if isinstance(ref, dict) and ref.get("type") == "retweeted" and "id" in ref
+        ),
+        None,
+    )
+    original = referenced.get(original_id) if original_id else None
+    if original is None:
+        return text
+    try:
+        full = _own_text(original)
+    except TypeError:
+        return text
+    prefix, colon, _ = text.partition(": ")
+    return f"{prefix}: {full}" if colon and prefix.startswith("RT @") else full
+
+
+def _own_text(item: dict[str, Any]) -> str:
+    note = item.get("note_tweet")
+    if isinstance(note, dict) and isinstance(note.get("text"), str):
+        return str(note["text"])
+    text = item["text"]
+    if not isinstance(text, str):
+        raise TypeError("tweet text is not a string")
+    return text
 
 
 def _author(author_id: Any, users: Mapping[str, dict[str, Any]]) -> Author:

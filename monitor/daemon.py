@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from connectors import build_connector
 from connectors.base import Connector
-from connectors.errors import FatalSourceError, RetriableSourceError
+from connectors.errors import BudgetSpentError, FatalSourceError, RetriableSourceError
 from core.clock import Clock
 from monitor.alerts import AlertSink, Dispatcher, backoff_seconds
 from monitor.config import AppConfig, ConfigError
@@ -39,6 +39,7 @@ from monitor.spikes import SpikeWatch
 from monitor.tracking import EngagementTracker
 from storage.db import open_database
 from storage.labels import LabelStore
+from storage.reads import StoredReadLedger
 from storage.repository import Repository
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ class Daemon:
             stop=self.stopping,
         )
         self.connectors = connectors if connectors is not None else self._build_connectors()
+        for name, connector in self.connectors.items():
+            connector.bill_reads_to(StoredReadLedger(self.repository, name))
         self._free_leases_of_dead_processes()
         for name in self.repository.clear_credential_pauses(
             self.connectors, marker=CREDENTIALS_REJECTED
@@ -156,6 +159,9 @@ class Daemon:
         try:
             result = connector.fetch_new(state.cursor if state else None)
             stored = self.pipeline.process(name, result, brand=self.config.sources[name].brand)
+        except BudgetSpentError as exc:
+            self._budget_spent(name, exc)
+            return 0
         except RetriableSourceError as exc:
             self._back_off(name, exc, failures=failures, retry_after=exc.retry_after)
             return 0
@@ -212,6 +218,22 @@ class Daemon:
             kind="operations",
             at=now,
             payload={"source": name, "problem": str(exc), "check": what},
+        )
+
+    def _budget_spent(self, name: str, exc: BudgetSpentError) -> None:
+        """Stop reading until the next UTC day; operations hear of it once that day."""
+        now = self.clock.now()
+        self.repository.pause_source(name, until=exc.resume_at, reason=str(exc))
+        log.warning("source %s paused: %s", name, exc)
+        self.repository.queue_alert(
+            dedupe_key=f"ops:budget:{name}:{now:%Y-%m-%d}",
+            kind="operations",
+            at=now,
+            payload={
+                "source": name,
+                "problem": str(exc),
+                "check": f"sources.{name}.daily_budget_usd",
+            },
         )
 
     def _credential_variables(self, name: str, credential: str | None) -> list[str]:

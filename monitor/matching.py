@@ -59,12 +59,14 @@ class BrandMatcher:
         own = self.own_handles
         return handle in own.get(post.network, ()) or handle in own.get("all", ())
 
-    def matches(self, post: Post) -> bool:
+    def matches(self, post: Post, *, addressed: bool = False) -> bool:
+        """The post is about the brand: it names it (or is `addressed` to it, written on its
+        own channel or page), in a wanted language, and names nothing excluded."""
         languages = self.brand.languages
         if languages and post.lang and post.lang not in languages:
             return False
         text = post.text if post.text.isascii() else fold(post.text)
-        if self.terms is None or not self.terms.search(text):
+        if not addressed and (self.terms is None or not self.terms.search(text)):
             return False
         return not (self.exclusions and self.exclusions.search(text))
 

@@ -70,7 +70,13 @@ class Pipeline:
         return self._judge_posts(source, posts, brand=brand, skipped=[])
 
     def _judge_posts(
-        self, source: str, posts: Sequence[Post], *, brand: str | None, skipped: list[str]
+        self,
+        source: str,
+        posts: Sequence[Post],
+        *,
+        brand: str | None,
+        skipped: list[str],
+        addressed: frozenset[str] = frozenset(),
     ) -> list[NewMention]:
         now = self._clock.now()
         brands = [b for b in self._brands if brand is None or b.matcher.brand.name == brand]
@@ -94,7 +100,10 @@ class Pipeline:
                     own = NewMention(post=post, brand=name, source=source, from_brand=True)
                     matched.append(own)
                     break
-                if candidate.matcher.matches(post):
+                # a post on the brand's own channel or page is its mention when the source
+                # is that one brand's
+                mine = brand is not None and post.native_id in addressed
+                if candidate.matcher.matches(post, addressed=mine):
                     matched.append((post, candidate))
                     break
         verdicts: dict[int, Verdict] = {}
@@ -197,7 +206,9 @@ class Pipeline:
     def process(self, source: str, result: FetchResult, *, brand: str | None = None) -> StoredBatch:
         """Judge and store one fetched batch, moving the source's cursor with it."""
         skipped: list[str] = []
-        mentions = self._judge_posts(source, result.posts, brand=brand, skipped=skipped)
+        mentions = self._judge_posts(
+            source, result.posts, brand=brand, skipped=skipped, addressed=result.addressed
+        )
         return self._repository.store_batch(
             source=source,
             mentions=mentions,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TextIO
 
+from core.billing import BilledSource, utc_day
 from monitor.config import AppConfig, SourceConfig
 from storage.db import open_database
 from storage.models import SourceState
@@ -42,6 +43,9 @@ def print_status(config: AppConfig, *, out: TextIO, now: datetime) -> bool:
     states = {s.source: s for s in repository.source_states()}
     counts = repository.mention_counts_by_source()
     leases = {lease.name: lease for lease in repository.leases()}
+    today = utc_day(now)
+    reads_today = repository.read_counts(today, today)
+    reads_month = repository.read_counts(today.replace(day=1), today)
     all_ok = True
     for name, source in config.sources.items():
         state = states.get(name)
@@ -61,6 +65,13 @@ def print_status(config: AppConfig, *, out: TextIO, now: datetime) -> bool:
         if state and state.quota_remaining is not None:
             out.write(f"  API quota left: {state.quota_remaining}\n")
         out.write(f"  mentions:      {counts.get(name, 0)}\n")
+        if isinstance(source, BilledSource):
+            price = source.price_per_read_usd
+            day, month = reads_today.get(name, 0), reads_month.get(name, 0)
+            out.write(
+                f"  paid reads:    today {day} (${day * price:.2f} of "
+                f"${source.daily_budget_usd:.2f}), this month {month} (${month * price:.2f})\n"
+            )
         if state and state.skipped_total:
             out.write(
                 f"  skipped posts: {state.skipped_total} (could not be stored; see the log)\n"

@@ -7,13 +7,14 @@ and each source's cursor and health.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -189,6 +190,17 @@ class SourceState(Base):
     quota_remaining: Mapped[int | None] = mapped_column(Integer)
     # posts that could not be normalised or stored, skipped so the rest of the batch went in
     skipped_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class PostRead(Base):
+    """A post a paid source read on a UTC day: X bills each post once a day, so the day's
+    billable reads are this table's rows for the source and day (see core.billing)."""
+
+    __tablename__ = "post_reads"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    native_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class Lease(Base):

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -23,7 +23,15 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from core.records import Engagement, Post
 from storage.bulk import BulkInsert
-from storage.models import Alert, Author, EngagementSnapshot, Lease, Mention, SourceState
+from storage.models import (
+    Alert,
+    Author,
+    EngagementSnapshot,
+    Lease,
+    Mention,
+    PostRead,
+    SourceState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -532,6 +540,40 @@ class Repository:
             state.paused_until = paused_until
             state.paused_reason = paused_reason
             return state.consecutive_failures
+
+    def pause_source(self, source: str, *, until: datetime, reason: str) -> None:
+        """Pause a source that is not failing (a spent budget): no failure is counted."""
+        with self.sessions.begin() as session:
+            state = self._state(session, source)
+            state.paused_until = until
+            state.paused_reason = reason
+
+    # -- paid reads ---------------------------------------------------------------------------
+
+    def record_reads(self, source: str, day: date, native_ids: Iterable[str]) -> int:
+        """Note posts `source` read on `day`; returns how many it had not read that day."""
+        rows = [{"source": source, "day": day, "native_id": i} for i in sorted(set(native_ids))]
+        inserted = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(rows, 500):
+                stmt = (
+                    self._insert(PostRead)
+                    .values(list(chunk))
+                    .on_conflict_do_nothing()
+                    .returning(PostRead.native_id)
+                )
+                inserted += len(conn.execute(stmt).all())
+        return inserted
+
+    def read_counts(self, first: date, last: date) -> dict[str, int]:
+        """Billable reads per source on the days from `first` to `last`, both included."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(PostRead.source, func.count())
+                .where(PostRead.day >= first, PostRead.day <= last)
+                .group_by(PostRead.source)
+            )
+            return dict(rows.tuples().all())
 
     def source_states(self) -> list[SourceState]:
         with self.sessions() as session:

@@ -26,12 +26,14 @@ class HackerNewsHarness:
         api.add("GET", "/api/v1/search_by_date", self._search, repeat=True)
 
     def _search(self, request: Recorded) -> Reply:
-        since = 0
+        since, until = 0, 2**40
         for part in (request.param("numericFilters") or "").split(","):
             if part.startswith("created_at_i>="):
                 since = int(part.split(">=")[1])
+            elif part.startswith("created_at_i<"):
+                until = int(part.split("<")[1])
         hits = sorted(
-            (h for h in self.items if int(h.get("created_at_i", 0)) >= since),
+            (h for h in self.items if since <= int(h.get("created_at_i", 0)) < until),
             key=lambda h: -int(h.get("created_at_i", 0)),
         )
         size, page = int(request.param("hitsPerPage") or 20), int(request.param("page") or 0)
@@ -125,3 +127,20 @@ def test_the_query_asks_for_the_term_and_only_what_is_newer(harness: HackerNewsH
     assert asked[0].param("numericFilters") is None
     newest = max(int(i["created_at_i"]) for i in harness.real_items())
     assert asked[-1].param("numericFilters") == f"created_at_i>={newest}"
+
+
+def test_a_burst_larger_than_a_poll_is_finished_on_the_next(harness: HackerNewsHarness) -> None:
+    connector = harness.connector()
+    harness.publish([harness.new_item(0)])
+    cursor = connector.fetch_new(None).cursor
+    # three hits a second: the page cap falls inside a second
+    burst = [{**harness.new_item(n), "created_at_i": 1403265601 + n // 3} for n in range(1, 1001)]
+    harness.publish([harness.new_item(0), *burst])
+    read: list[str] = []
+    for _ in range(4):  # 3 pages of 100 a poll
+        result = connector.fetch_new(cursor)
+        read += [p.native_id for p in result.posts]
+        cursor = result.cursor
+    assert sorted(read) == sorted(harness.expected_ids(burst))
+    assert len(read) == len(set(read))
+    assert connector.fetch_new(cursor).posts == []

@@ -152,7 +152,7 @@ def test_asks_for_fields_expansions_and_100_a_page(api: RecordedAPI, clock: Fixe
 
     first, second = api.requests
     assert first.param("max_results") == "100"
-    assert first.param("expansions") == "author_id"
+    assert first.param("expansions") == "author_id,referenced_tweets.id"
     assert set(first.param("tweet.fields").split(",")) >= {
         "created_at",
         "public_metrics",
@@ -161,6 +161,7 @@ def test_asks_for_fields_expansions_and_100_a_page(api: RecordedAPI, clock: Fixe
         "author_id",
         "referenced_tweets",
         "in_reply_to_user_id",
+        "note_tweet",
     }
     assert set(first.param("user.fields").split(",")) == {
         "public_metrics",
