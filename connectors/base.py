@@ -8,10 +8,14 @@ lets the pipeline treat every source alike.
 from __future__ import annotations
 
 import abc
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+import requests
+
+from connectors import http
 from core.billing import ReadLedger
 from core.records import Engagement, Post
 from core.settings import SourceBase
@@ -42,6 +46,7 @@ class Connector(abc.ABC):
 
     network: ClassVar[str]
     config_model: ClassVar[type[SourceBase]]
+    _stop: threading.Event | None = None
 
     @abc.abstractmethod
     def fetch_new(self, cursor: str | None) -> FetchResult:
@@ -56,3 +61,19 @@ class Connector(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release network resources."""
+
+    def http_sessions(self) -> Sequence[requests.Session]:
+        """The sessions this connector's requests go through (for `stop_on`)."""
+        return ()
+
+    def stop_on(self, stop: threading.Event) -> None:
+        """Refuse new requests once `stop` is set, so a poll or refresh in flight ends at its
+        next page instead of reading all of them while the daemon is stopping."""
+        self._stop = stop
+        for session in self.http_sessions():
+            http.stop_on(session, stop)
+
+    @property
+    def stopping(self) -> bool:
+        """True once the daemon is stopping: loops that do not go through HTTP check it."""
+        return self._stop is not None and self._stop.is_set()

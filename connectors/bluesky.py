@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+import requests
 import websockets
 from pydantic import Field
 from websockets.sync.client import connect
@@ -137,7 +138,7 @@ class BlueskyConnector(Connector):
                 max_size=2**22,
                 user_agent_header=http.USER_AGENT,
             ) as socket:
-                while read < self._config.max_events:
+                while read < self._config.max_events and not self.stopping:
                     try:
                         message = socket.recv(timeout=self._config.idle_seconds)
                     except TimeoutError:
@@ -191,6 +192,9 @@ class BlueskyConnector(Connector):
                 if isinstance(view, dict) and view.get("uri") in uris:
                     found[uris[view["uri"]]] = engagement(view)
         return found
+
+    def http_sessions(self) -> Sequence[requests.Session]:
+        return (self._session,)
 
     def close(self) -> None:
         self._session.close()

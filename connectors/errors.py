@@ -22,6 +22,11 @@ class RetriableSourceError(SourceError):
         self.retry_after = retry_after
 
 
+class StopRequestedError(RetriableSourceError):
+    """The daemon is stopping: a request was refused before it was sent, so the poll or
+    refresh in hand ends now (whatever it read is stored or dropped, never half-stored)."""
+
+
 class FatalSourceError(SourceError):
     """The source cannot work until a human fixes something, e.g. a rejected credential."""
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import requests
 from pydantic import Field
 
 from connectors import http
@@ -203,6 +204,9 @@ class HackerNewsConnector(Connector):
         if not isinstance(payload, dict):
             raise RetriableSourceError("hackernews: response is not a JSON object")
         return payload
+
+    def http_sessions(self) -> Sequence[requests.Session]:
+        return (self._session,)
 
     def close(self) -> None:
         self._session.close()

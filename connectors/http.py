@@ -7,14 +7,16 @@ never holds a scheduler thread.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
-from connectors.errors import FatalSourceError, RetriableSourceError
+from connectors.errors import FatalSourceError, RetriableSourceError, StopRequestedError
 
 USER_AGENT = "brandmon/0.1 (self-hosted brand monitoring)"
 
@@ -98,3 +100,23 @@ def session() -> requests.Session:
     made = requests.Session()
     made.headers["User-Agent"] = USER_AGENT
     return made
+
+
+class _StopAwareAdapter(HTTPAdapter):
+    """Refuses to send once `stop` is set: a poll of many pages ends at its next page."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self._stop = stop
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        if self._stop.is_set():
+            raise StopRequestedError(f"stopping: {request.method} {request.url} not sent")
+        return super().send(request, *args, **kwargs)
+
+
+def stop_on(session: requests.Session, stop: threading.Event) -> None:
+    """Make every request of `session` refuse to start once `stop` is set."""
+    adapter = _StopAwareAdapter(stop)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)

@@ -447,6 +447,9 @@ class RedditConnector(Connector):
                     log.warning("reddit: skipping malformed item in info: %s", exc)
         return found
 
+    def http_sessions(self) -> Sequence[requests.Session]:
+        return (self._session,)
+
     def close(self) -> None:
         self._session.close()
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import feedparser
+import requests
 from pydantic import Field
 
 from connectors import http
@@ -123,6 +124,9 @@ class RssConnector(Connector):
             "seen": seen[-MAX_SEEN:],
         }
         return state, posts, skipped
+
+    def http_sessions(self) -> Sequence[requests.Session]:
+        return (self._session,)
 
     def close(self) -> None:
         self._session.close()

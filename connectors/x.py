@@ -300,6 +300,9 @@ class XConnector(Connector):
                     log.warning("x: skipping malformed tweet in lookup: %s", exc)
         return found
 
+    def http_sessions(self) -> Sequence[requests.Session]:
+        return (self._client.session,)
+
     def close(self) -> None:
         self._client.session.close()
 

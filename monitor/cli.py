@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -77,7 +78,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     log.info(
         "brandmon running with %d source(s); stop with SIGTERM or Ctrl-C", len(daemon.connectors)
     )
-    daemon.run_forever(stop)
+    if not daemon.run_forever(stop):
+        # A job hangs on a slow server: leave it rather than wait (its batch commits all or
+        # nothing); interpreter shutdown would join its thread, so end the process here.
+        log.info("brandmon stopped, leaving a job in flight")
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
     log.info("brandmon stopped")
     return 0
 

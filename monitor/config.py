@@ -299,6 +299,13 @@ class StorageConfig(Strict):
     url: str = "sqlite:///data/brandmon.sqlite3"
 
 
+class MetricsConfig(Strict):
+    """/metrics (Prometheus text) and /healthz over HTTP; off unless a port is given."""
+
+    port: int | None = Field(default=None, ge=0, le=65535, description="0: any free port")
+    host: str = Field(default="127.0.0.1", description="local only unless changed")
+
+
 class AppConfig(Strict):
     timezone: str = "UTC"
     brands: list[BrandConfig] = Field(min_length=1)
@@ -308,6 +315,7 @@ class AppConfig(Strict):
     engagement: EngagementConfig = Field(default_factory=EngagementConfig)
     learning: LearningConfig = Field(default_factory=LearningConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # dotted key -> the environment variable its value came from, to name it in messages
     _env_refs: dict[str, str] = PrivateAttr(default_factory=dict)

@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -34,13 +35,14 @@ from monitor.config import AppConfig, ConfigError
 from monitor.digest.service import RETRY_INTERVAL_SECONDS, digest_cron_trigger, send_due_digest
 from monitor.drafts import ReplyDrafter
 from monitor.learning import BrandLearner
+from monitor.metrics import MetricsServer, PollCounters
 from monitor.pipeline import Pipeline
 from monitor.spikes import SpikeWatch
 from monitor.tracking import EngagementTracker
 from storage.db import open_database
 from storage.labels import LabelStore
 from storage.reads import StoredReadLedger
-from storage.repository import Repository
+from storage.repository import LeaseFence, LeaseLostError, Repository
 
 if TYPE_CHECKING:
     from monitor.slack import SocketModeHandle
@@ -56,6 +58,9 @@ CREDENTIALS_REJECTED = "credentials rejected: "
 LEASE_RENEW_SECONDS = 10.0
 LEASE_SECONDS = 30.0
 CLUSTER_JOBS = ("engagement", "spikes", "digest")
+# stop() waits this long for the jobs in hand, then leaves them: a systemd unit's stop
+# timeout (TimeoutStopSec, 30 s in ours; 10 s promised) must never be the thing that ends us.
+STOP_DEADLINE_SECONDS = 8.0
 
 
 def daemon_id() -> str:
@@ -75,6 +80,7 @@ class Daemon:
         engine: Engine | None = None,
         connectors: dict[str, Connector] | None = None,
         lease_seconds: float = LEASE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -85,6 +91,11 @@ class Daemon:
         self.holder = daemon_id()
         self.lease_seconds = lease_seconds
         self.stopping = threading.Event()  # set on stop: dispatch ends between two alerts
+        self.counters = PollCounters()
+        self.monotonic = monotonic  # the stop deadline's clock (tests inject one)
+        self._jobs_running = 0
+        self._jobs_done = threading.Condition()
+        self.metrics: MetricsServer | None = None
         self.dispatcher = Dispatcher(
             self.repository,
             sink,
@@ -96,17 +107,21 @@ class Daemon:
         self.connectors = connectors if connectors is not None else self._build_connectors()
         for name, connector in self.connectors.items():
             connector.bill_reads_to(StoredReadLedger(self.repository, name))
+            connector.stop_on(self.stopping)
         self._free_leases_of_dead_processes()
         for name in self.repository.clear_credential_pauses(
             self.connectors, marker=CREDENTIALS_REJECTED
         ):
             log.info("source %s: credentials pause ended by the restart", name)
-        self.tracker = EngagementTracker(config, self.repository, self.connectors, clock=clock)
+        self.tracker = EngagementTracker(
+            config, self.repository, self.connectors, clock=clock, stop=self.stopping
+        )
         self.spikes = SpikeWatch(config, self.repository, clock=clock)
         self.learner = BrandLearner(config, LabelStore(self.engine), clock=clock)
         for brand in config.brands:  # each brand's judgement starts from what it last learned
             self.pipeline.judge_for(brand.name).adjustment = self.learner.stored(brand.name)
         self._scheduler: BackgroundScheduler | None = None
+        self._lease_lock = threading.Lock()
         self._socket_mode: SocketModeHandle | None = None  # Slack buttons, when configured
 
     def _build_connectors(self) -> dict[str, Connector]:
@@ -135,10 +150,15 @@ class Daemon:
                 log.info("lease %s: its daemon (pid %s) is gone; freed", lease.name, pid)
 
     def holds(self, lease: str) -> bool:
-        """Take or renew `lease` for this daemon; False when another live daemon has it."""
-        now = self.clock.now()
-        until = now + timedelta(seconds=self.lease_seconds)
-        return self.repository.acquire_lease(lease, holder=self.holder, now=now, until=until)
+        """Take or renew `lease` for this daemon; False when another live daemon has it, or
+        when this one is stopping (a job that starts as the stop gives the leases up must
+        not take one back)."""
+        with self._lease_lock:  # the stop gives the leases up only between two takes
+            if self.stopping.is_set():
+                return False
+            now = self.clock.now()
+            until = now + timedelta(seconds=self.lease_seconds)
+            return self.repository.acquire_lease(lease, holder=self.holder, now=now, until=until)
 
     def renew_leases(self) -> int:
         until = self.clock.now() + timedelta(seconds=self.lease_seconds)
@@ -147,7 +167,8 @@ class Daemon:
     def poll(self, name: str) -> int:
         """Fetch and store one batch from source `name`; returns new mentions stored.
         Only the daemon holding the source's lease polls it."""
-        if not self.holds(f"source:{name}"):
+        lease = f"source:{name}"
+        if not self.holds(lease):
             return 0
         now = self.clock.now()
         state = self.repository.source_state(name)
@@ -156,13 +177,27 @@ class Daemon:
             return 0
         failures = (state.consecutive_failures if state else 0) + 1
         connector = self.connectors[name]
+        failed = True
         try:
             result = connector.fetch_new(state.cursor if state else None)
-            stored = self.pipeline.process(name, result, brand=self.config.sources[name].brand)
-        except BudgetSpentError as exc:
+            stored = self.pipeline.process(
+                name,
+                result,
+                brand=self.config.sources[name].brand,
+                fence=LeaseFence(lease, self.holder),
+            )
+            failed = False
+        except BudgetSpentError as exc:  # the day's budget: a pause, not a failure
+            failed = False
             self._budget_spent(name, exc)
             return 0
+        except LeaseLostError:  # another daemon took the source over mid-poll: its cursor stands
+            log.warning("source %s: taken over by another daemon; batch dropped", name)
+            return 0
         except RetriableSourceError as exc:
+            if self.stopping.is_set():  # cut short by the stop, not the source's fault
+                log.info("source %s: poll ended by the stop; nothing of it stored", name)
+                return 0
             self._back_off(name, exc, failures=failures, retry_after=exc.retry_after)
             return 0
         except FatalSourceError as exc:
@@ -172,6 +207,8 @@ class Daemon:
             log.exception("source %s: unexpected error", name)
             self._back_off(name, exc, failures=failures, retry_after=None)
             return 0
+        finally:
+            self.counters.count(name, failed=failed)
         if result.skipped or stored.skipped:
             log.warning(
                 "source %s: skipped %d malformed items, %d posts that could not be stored",
@@ -283,10 +320,17 @@ class Daemon:
 
     def _guarded(self, job: str, func: Callable[[], object]) -> Callable[[], None]:
         def run() -> None:
+            with self._jobs_done:
+                self._jobs_running += 1
             try:
-                func()
+                if not self.stopping.is_set():
+                    func()
             except Exception:  # keep the scheduler alive; the job runs again next time
                 log.exception("job %s failed", job)
+            finally:
+                with self._jobs_done:
+                    self._jobs_running -= 1
+                    self._jobs_done.notify_all()
 
         return run
 
@@ -361,6 +405,10 @@ class Daemon:
             )
         scheduler.start()
         self._scheduler = scheduler
+        if self.config.metrics.port is not None:
+            self.metrics = MetricsServer(
+                self, host=self.config.metrics.host, port=self.config.metrics.port
+            )
         slack = self.config.alerting.slack
         if self.config.alerting.sink == "slack" and slack.app_token is not None:
             from monitor.slack import start_socket_mode
@@ -368,30 +416,60 @@ class Daemon:
             self._socket_mode = start_socket_mode(self.config, self.engine, self.clock)
         return scheduler
 
-    def stop(self) -> None:
-        """Wait for running jobs (the batch in hand is committed, the send in hand finishes,
-        dispatch stops before the next alert), give up this daemon's leases, then stop."""
+    def stop(self) -> bool:
+        """Stop within STOP_DEADLINE_SECONDS: the batch in hand is committed (or, cut short,
+        not at all), the send in hand finishes, dispatch stops before the next alert, no new
+        request starts; then give up this daemon's leases. Returns False when a job was still
+        in flight at the deadline (a request hanging on a slow server): it is left behind
+        and the caller exits without it; its batch commits all or nothing and, the leases
+        gone, is fenced off if another daemon has taken its source."""
         self.stopping.set()
+        if self.metrics is not None:
+            self.metrics.close()
+            self.metrics = None
         if self._socket_mode is not None:
             self._socket_mode.close()
             self._socket_mode = None
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
+            self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        for connector in self.connectors.values():
-            connector.close()
+        finished = self._wait_for_jobs(STOP_DEADLINE_SECONDS)
+        if finished:
+            for connector in self.connectors.values():
+                connector.close()
+        else:
+            log.warning(
+                "stopping: %d job(s) still in flight after %.0fs; leaving them",
+                self._jobs_running,
+                STOP_DEADLINE_SECONDS,
+            )
         try:
-            self.repository.release_leases(holder=self.holder)
+            with self._lease_lock:
+                self.repository.release_leases(holder=self.holder)
         except Exception:  # the leases run out by themselves; stopping must not fail on it
             log.warning("could not release leases; they expire in %.0fs", self.lease_seconds)
-        self.stopping.clear()  # no job runs any more; a later run_once works as usual
+        if finished:
+            self.stopping.clear()  # no job runs any more; a later run_once works as usual
+        return finished
 
-    def run_forever(self, stop: threading.Event) -> None:
+    def _wait_for_jobs(self, seconds: float) -> bool:
+        deadline = self.monotonic() + seconds
+        with self._jobs_done:
+            while self._jobs_running:
+                left = deadline - self.monotonic()
+                if left <= 0:
+                    return False
+                self._jobs_done.wait(left)
+        return True
+
+    def run_forever(self, stop: threading.Event) -> bool:
+        """Run until `stop` is set; returns stop()'s answer (False: a job was left behind)."""
         self.start()
         try:
             stop.wait()
         finally:
-            self.stop()  # pending alerts stay in the outbox for the next start
+            finished = self.stop()  # pending alerts stay in the outbox for the next start
+        return finished
 
 
 def _process_exists(pid: int) -> bool:

@@ -22,7 +22,7 @@ from monitor.normalise import normalise
 from rules.judge import Judge, Verdict
 from rules.scams import impersonation_signals
 from rules.viral import next_check_at
-from storage.repository import NewMention, Repository, StoredBatch
+from storage.repository import LeaseFence, NewMention, Repository, StoredBatch
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +203,16 @@ class Pipeline:
                 return "security", [f"impersonation or phishing: {'; '.join(signals)}"]
         return None, []
 
-    def process(self, source: str, result: FetchResult, *, brand: str | None = None) -> StoredBatch:
-        """Judge and store one fetched batch, moving the source's cursor with it."""
+    def process(
+        self,
+        source: str,
+        result: FetchResult,
+        *,
+        brand: str | None = None,
+        fence: LeaseFence | None = None,
+    ) -> StoredBatch:
+        """Judge and store one fetched batch, moving the source's cursor with it (only while
+        `fence` still holds, when given)."""
         skipped: list[str] = []
         mentions = self._judge_posts(
             source, result.posts, brand=brand, skipped=skipped, addressed=result.addressed
@@ -216,4 +224,5 @@ class Pipeline:
             fetched_at=self._clock.now(),
             quota_remaining=result.quota_remaining,
             skipped=len(skipped),
+            fence=fence,
         )

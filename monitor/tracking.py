@@ -10,6 +10,7 @@ transaction, at most one per snapshot, and the first time it crosses
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -44,8 +45,10 @@ class EngagementTracker:
         connectors: Mapping[str, Connector],
         *,
         clock: Clock,
+        stop: threading.Event | None = None,
     ) -> None:
         self._config = config
+        self._stop = stop or threading.Event()
         self._repository = repository
         self._connectors = connectors
         self._clock = clock
@@ -63,6 +66,8 @@ class EngagementTracker:
             if connector is None:
                 continue
             for start in range(0, len(items), REFRESH_BATCH):
+                if self._stop.is_set():  # the daemon is stopping: the rest stay due
+                    return refreshed
                 chunk = items[start : start + REFRESH_BATCH]
                 try:
                     found = connector.refresh_engagement([i.native_id for i in chunk])

@@ -61,6 +61,20 @@ class NewMention:
     alert_kind: str | None = None
 
 
+class LeaseLostError(Exception):
+    """The daemon storing a batch no longer holds its source's lease: another daemon took the
+    source over while this batch was being fetched, so nothing of it is written."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseFence:
+    """Who must still hold which lease for a batch to be written (the fencing token is the
+    holder's name: host, pid and a random part, new for every daemon run)."""
+
+    lease: str
+    holder: str
+
+
 @dataclass(frozen=True, slots=True)
 class StoredBatch:
     inserted: int
@@ -122,6 +136,19 @@ _UNREACHABLE = (
 
 def _first_line(error: BaseException) -> str:
     return (str(error).splitlines() or [type(error).__name__])[0][:300]
+
+
+def _check_fence(conn: Any, fence: LeaseFence) -> None:
+    """Raise LeaseLostError unless `fence.holder` still has `fence.lease`. The no-op UPDATE takes
+    the row's lock until the transaction ends, so a takeover waits for this batch's commit
+    (PostgreSQL; SQLite has one writer at a time anyway)."""
+    held = conn.execute(
+        update(Lease)
+        .where(Lease.name == fence.lease, Lease.holder == fence.holder)
+        .values(expires_at=Lease.expires_at)
+    ).rowcount
+    if not held:
+        raise LeaseLostError(f"{fence.lease} is no longer held by {fence.holder}")
 
 
 def _insert_for(engine: Engine) -> Any:
@@ -270,8 +297,14 @@ class Repository:
         fetched_at: datetime,
         quota_remaining: int | None = None,
         skipped: int = 0,
+        fence: LeaseFence | None = None,
     ) -> StoredBatch:
         """Store a batch, queue its alerts and move the cursor, all in one transaction.
+
+        With a `fence`, that transaction first checks (and on PostgreSQL locks) the lease row:
+        if another daemon has taken the source over, LeaseLostError is raised and nothing is
+        written, so a daemon that stalled past its lease never moves back a cursor its
+        successor moved.
 
         When the database refuses the batch for what is in it (a value it cannot store), each
         mention is stored on its own and those it still refuses are skipped, logged with
@@ -281,9 +314,9 @@ class Repository:
         """
         try:
             return self._store_all(
-                source, mentions, cursor, fetched_at, quota_remaining, skipped=skipped
+                source, mentions, cursor, fetched_at, quota_remaining, skipped=skipped, fence=fence
             )
-        except _UNREACHABLE:
+        except (*_UNREACHABLE, LeaseLostError):
             raise
         except Exception as exc:
             if len(mentions) == 0:
@@ -292,8 +325,10 @@ class Repository:
         totals = StoredBatch(0, 0, 0, skipped)
         for mention in mentions:
             try:
-                one = self._store_all(source, [mention], None, fetched_at, None, skipped=0)
-            except _UNREACHABLE:
+                one = self._store_all(
+                    source, [mention], None, fetched_at, None, skipped=0, fence=fence
+                )
+            except (*_UNREACHABLE, LeaseLostError):
                 raise
             except Exception as exc:
                 log.warning(
@@ -306,7 +341,9 @@ class Repository:
                 one = StoredBatch(0, 0, 0, 1)
             totals = totals.plus(one)
         # the cursor and the count move once every post that could be stored is in
-        self._store_all(source, [], cursor, fetched_at, quota_remaining, skipped=totals.skipped)
+        self._store_all(
+            source, [], cursor, fetched_at, quota_remaining, skipped=totals.skipped, fence=fence
+        )
         return totals
 
     def _store_all(
@@ -318,11 +355,14 @@ class Repository:
         quota_remaining: int | None,
         *,
         skipped: int,
+        fence: LeaseFence | None = None,
     ) -> StoredBatch:
         given = len(mentions)
         unique = list({(m.post.network, m.post.native_id): m for m in reversed(mentions)}.values())
         unique.reverse()
         with self.engine.begin() as conn:
+            if fence is not None:
+                _check_fence(conn, fence)
             author_ids, remember = self._upsert_authors(conn, [m.post for m in unique])
             inserted = {
                 (network, native_id): row_id

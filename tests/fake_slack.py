@@ -88,6 +88,7 @@ class FakeSlack:
         self._now = now
         self._serial = itertools.count(1)
         self._scripts: dict[str, list[Scripted]] = {}
+        self.outage: Scripted | None = None  # while set, every call gets this answer
         self._lock = threading.Condition()
         self._stopping = threading.Event()
         self._http: ThreadingHTTPServer | None = None
@@ -248,7 +249,7 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, args, token))
             steps = self._scripts.get(method) or []
-            step = steps.pop(0) if steps else None
+            step = steps.pop(0) if steps else self.outage
             self._lock.notify_all()
         if step is not None and not step.then_apply:
             self._reply(request, step.status, step.body, step.headers)

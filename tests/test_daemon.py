@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -236,3 +236,45 @@ def test_a_killed_daemons_leases_are_freed_when_it_restarts(tmp_path, db_url, cl
     assert first.repository.acquire_lease("source:good", holder=dead, now=clock.now(), until=until)
     restarted = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
     assert restarted.poll("good") == 2
+
+
+class Stalls(Connector):
+    """Returns one batch with cursor "stale", after `meanwhile` runs: the daemon stalled."""
+
+    network = "x"
+
+    def __init__(self, meanwhile: Callable[[], object]) -> None:
+        self.meanwhile = meanwhile
+
+    def fetch_new(self, cursor: str | None) -> FetchResult:
+        self.meanwhile()
+        return FetchResult(posts=[], cursor="stale")
+
+    def refresh_engagement(self, native_ids: Sequence[str]) -> dict[str, Engagement]:
+        return {}
+
+
+def test_a_daemon_whose_lease_was_taken_over_does_not_write_its_cursor(
+    tmp_path, db_url, clock
+) -> None:
+    second = _daemon(tmp_path, db_url, clock, Broken(RuntimeError("x")))
+
+    def taken_over() -> None:  # first stalls past its lease; second takes the source over
+        clock.advance(seconds=second.lease_seconds + 1)
+        assert second.poll("good") == 2
+
+    first = _daemon(tmp_path, db_url, clock, Stalls(taken_over))
+    first.connectors["good"] = first.connectors.pop("bad")
+    assert first.poll("good") == 0
+    assert first.repository.cursor("good") == second.repository.cursor("good") != "stale"
+    assert first.repository.mention_counts_by_source() == {"good": 2}
+
+
+def test_a_daemon_whose_lease_ran_out_untaken_still_writes(tmp_path, db_url, clock) -> None:
+    def stall() -> None:
+        clock.advance(seconds=1000)
+
+    first = _daemon(tmp_path, db_url, clock, Stalls(stall))
+    first.connectors["good"] = first.connectors.pop("bad")
+    first.poll("good")
+    assert first.repository.cursor("good") == "stale"

@@ -2,7 +2,7 @@
 a customer's follow-up) keeps the thread it belongs to
 
 Revision ID: 0010_threads
-Revises: 0008_cluster
+Revises: 0009_post_reads
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_threads"
-down_revision: str | Sequence[str] | None = "0008_cluster"
+down_revision: str | Sequence[str] | None = "0009_post_reads"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
