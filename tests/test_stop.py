@@ -87,7 +87,7 @@ def test_stop_leaves_a_request_hanging_on_a_slow_server_at_the_deadline(
     try:
         assert arrived.wait(timeout=30)
         assert daemon.stop() is False  # past the 8 s deadline with the request in hand
-        assert [l.name for l in daemon.repository.leases()] == []  # handed over all the same
+        assert [lease.name for lease in daemon.repository.leases()] == []  # handed over all
     finally:
         release.set()
     daemon.monotonic = lambda: 0.0  # now wait for the abandoned poll (no deadline)
