@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import exc as sa_exc
 
+from core.billing import BilledSource, utc_day
 from monitor.status import source_health
 
 if TYPE_CHECKING:
@@ -101,6 +102,14 @@ def render_metrics(daemon: Daemon) -> str:
         paused.add(int(bool(state.paused_until and state.paused_until > now)), source=name)
         if state.quota_remaining is not None:
             quota.add(state.quota_remaining, source=name)
+    today = utc_day(now)
+    reads = repository.read_counts(today, today)
+    spend = family(
+        "brandmon_source_spend_usd_today", "gauge", "Estimated API spend this UTC day (X)."
+    )
+    for name, source in daemon.config.sources.items():
+        if name in sources and isinstance(source, BilledSource):
+            spend.add(reads.get(name, 0) * source.price_per_read_usd, source=name)
     counts, oldest = repository.alert_ages(now)
     alerts = family("brandmon_alerts", "gauge", "Alerts in the outbox, by state.")
     for status in sorted({"pending", "sent", "failed", *counts}):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
-from monitor.config import load_config
+from core.clock import FixedClock
+from monitor.config import load_config, parse_config
 from monitor.daemon import Daemon
-from monitor.metrics import MetricsServer
+from monitor.metrics import MetricsServer, render_metrics
+from monitor.sinks import build_sink
 from tests.factories import write_config, write_feed
 from tests.test_daemon import Broken, Collect, _daemon
 
@@ -125,3 +129,16 @@ def _unreachable():
     from sqlalchemy import create_engine
 
     return create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_x_spend_today_is_a_metric(tmp_path: Path, clock: FixedClock) -> None:
+    config = parse_config(
+        {
+            "brands": [{"name": "Kestrel", "terms": ["kestrel"]}],
+            "sources": {"x": {"type": "x", "bearer_token": "t", "price_per_read_usd": 0.01}},
+            "storage": {"url": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+        }
+    )
+    daemon = Daemon(config, clock=clock, sink=build_sink(config, out=io.StringIO(), clock=clock))
+    daemon.repository.record_reads("x", clock.now().date(), ["1", "2", "3"])
+    assert 'brandmon_source_spend_usd_today{source="x"} 0.03' in render_metrics(daemon)
