@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rules.brand_model import fit_adjustment
-from rules.judge import Judge, rule_prior
+from rules.judge import Judge
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "airline" / "dev.csv"
 SIZES = (50, 200, 1000)
@@ -50,12 +50,10 @@ def main() -> int:
     print(f"airline check half: {len(check)} tweets; labels drawn from the tune half")
     print(f"  {'labels':>8}  precision  recall     F1   fit time")
     print(f"  {'shipped':>8}  {shipped[0]:9.3f}  {shipped[1]:6.3f}  {shipped[2]:5.3f}")
-    model, rules = judge.model, judge.rules
-    evidence = [rules.evidence(r["text"]) for r in tune]
-    encode = [
-        model.encode(r["text"], "en", e.features()) for r, e in zip(tune, evidence, strict=True)
-    ]
-    offsets = [rule_prior(e) for e in evidence]
+    model = judge.model
+    rows = [judge.learning_row(r["text"], "en") for r in tune]
+    encode = [encoded for encoded, _ in rows]
+    offsets = [prior for _, prior in rows]
     for size in SIZES:
         figures, seconds = [], 0.0
         for draw in range(DRAWS):

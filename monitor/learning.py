@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from core.clock import Clock
 from monitor.config import AppConfig
 from rules.brand_model import Adjustment, fit_adjustment
-from rules.judge import Judge, rule_prior
-from rules.language import detect_language
+from rules.judge import Judge
 from storage.labels import LabelStore, TeamLabel
 
 log = logging.getLogger(__name__)
@@ -30,15 +29,9 @@ class Learned:
 
 def fit_brand(judge: Judge, labels: list[TeamLabel]) -> Adjustment:
     """The brand's correction from its labels, encoded as its judge encodes posts."""
-    encoded, offsets = [], []
-    for label in labels:
-        language = detect_language(label.text, label.lang)
-        evidence = judge.rules.evidence(label.text) if language.code == "en" else None
-        named = evidence.features() if evidence is not None else {}
-        encoded.append(judge.model.encode(label.text, language.code, named))
-        offsets.append(rule_prior(evidence) if evidence is not None else 0.0)
+    rows = [judge.learning_row(label.text, label.lang) for label in labels]
     labelled = [label.complaint for label in labels]
-    return fit_adjustment(judge.model, encoded, labelled, offsets)
+    return fit_adjustment(judge.model, [r for r, _ in rows], labelled, [p for _, p in rows])
 
 
 class BrandLearner:

@@ -29,7 +29,7 @@ _TOKEN = re.compile(
     r"https?://\S+|www\.\S+|@\w+|#\w+|\d+(?:[.,:/]\d+)*(?:st|nd|rd|th)?\b|"
     r"[^\W\d_]+(?:'[^\W\d_]+)*|[!?]+|[^\w\s]"
 )
-URL, AT, NUMBER = "<url>", "<at>", "<num>"
+NUMBER = "<num>"
 _EMOJI_FROM = 0x2190  # arrows, symbols, dingbats and emoji: kept as tokens of their own
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 

@@ -235,6 +235,16 @@ class Judge:
             verdicts[p.index] = verdict._replace(reasons=tuple(reasons))
         return verdicts  # type: ignore[return-value]
 
+    def learning_row(self, text: str, lang: str | None = None) -> tuple[Encoded, float]:
+        """A labelled post as a brand correction learns from it: the features judging reads,
+        and the rules' prior judging adds to the complaint logit before the correction."""
+        text = _clean(text)
+        language = detect_language(text, lang)
+        evidence = self.rules.evidence(text) if language.code == "en" else None
+        named = evidence.features() if evidence is not None else {}
+        prior = rule_prior(evidence) if evidence is not None else 0.0
+        return self.model.encode(text, language.code, named), prior
+
     def _intents(
         self, scored: Scored, encoded: Sequence[Encoded], pending: Sequence[_Pending]
     ) -> list[dict[str, float]]:
@@ -428,14 +438,13 @@ def risk_phrases() -> dict[str, PhraseMatcher[str]]:
 def _risks(text: str, lang: str, model: dict[str, float]) -> tuple[tuple[str, ...], list[str]]:
     """Risk flags from the model (p >= 0.5) and the language's phrases, with the phrases."""
     found = {k for k, p in model.items() if p >= 0.5}
-    said: list[str] = []
+    said: dict[str, str] = {}  # risk -> the first phrase that named it
     matcher = risk_phrases().get(lang)
     if matcher is not None:
         for matched, risk in matcher.find(text.lower()):
-            if risk not in {r for r, _ in (s.split(" ", 1) for s in said)}:
-                said.append(f"{risk} {matched!r}")
+            said.setdefault(risk, f"{risk} {matched!r}")
             found.add(risk)
-    return tuple(k for k in model if k in found), said
+    return tuple(k for k in model if k in found), list(said.values())
 
 
 @cache

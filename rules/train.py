@@ -27,28 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
+from rules.categories import KEYS
 from rules.complaint import default_rules
 from rules.features import featurise
 from rules.model import MODEL_FILE
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 INTENTS = ("complaint", "question", "praise", "chatter", "spam", "off_topic")
-CATEGORIES = (
-    "wait_time",
-    "staff",
-    "refund_billing",
-    "delivery",
-    "product_quality",
-    "outage",
-    "cancellation_delay",
-    "booking_account",
-)
+CATEGORIES = KEYS
 SEVERITIES = ("1", "2", "3", "4")
 RISKS = ("safety", "legal", "privacy", "vulnerable", "churn")
 MIN_DOCUMENTS = 2  # a word seen in one post only is noise, and weight in the file
 # Inverse regularisation strength per head: intent sees the most data and the widest mix.
-WEIGHTING: str | None = None
-EVERYDAY_WEIGHT = 1.0  # sample weight of everyday posts (industry none) in the intent head
 STRENGTH = {"intent": 4.0, "category": 4.0, "severity": 1.0, "risk": 4.0}
 
 
@@ -125,13 +115,13 @@ def matrix(features: Sequence[dict[str, float]], index: dict[str, int]):
     return csr_matrix((values, (rows, cols)), shape=(len(features), len(index)), dtype=np.float64)
 
 
-def _fit(x, labels: Sequence[str], classes: Sequence[str], strength: float, weights=None):
+def _fit(x, labels: Sequence[str], classes: Sequence[str], strength: float):
     """Weights (features x classes) and biases of a multinomial logistic regression."""
     from sklearn.linear_model import LogisticRegression
 
     present = sorted(set(labels), key=classes.index)
-    model = LogisticRegression(C=strength, max_iter=3000, tol=1e-5, class_weight=WEIGHTING)
-    model.fit(x, labels, sample_weight=weights)
+    model = LogisticRegression(C=strength, max_iter=3000, tol=1e-5)
+    model.fit(x, labels)
     weights = np.zeros((x.shape[1], len(classes)), dtype=np.float32)
     bias = np.full(len(classes), -30.0, dtype=np.float32)  # classes absent from training
     if len(present) == 2:  # scikit-learn keeps one column for two classes
@@ -157,8 +147,7 @@ def _fit_yes_no(x, flags: Sequence[bool], strength: float):
 
 def fit_heads(x, examples: Sequence[Example]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Intent on every post; category, severity and risks on the complaints."""
-    weights = [EVERYDAY_WEIGHT if e.industry == "none" else 1.0 for e in examples]
-    heads = {"intent": _fit(x, [e.intent for e in examples], INTENTS, STRENGTH["intent"], weights)}
+    heads = {"intent": _fit(x, [e.intent for e in examples], INTENTS, STRENGTH["intent"])}
     complaints = [i for i, e in enumerate(examples) if e.intent == "complaint"]
     xc = x[complaints]
     chosen = [examples[i] for i in complaints]
